@@ -1,0 +1,145 @@
+"""``exact_dedup``: drop exact copies across the whole corpus, on a normalised key, in two phases on disk.
+
+Map phase (per shard): hash each surviving row's key with xxh3-128 and write the hashes, bucketed by their
+top bits, to ``state/``. Reduce (per bucket, so memory is bounded by a bucket): the first copy in stable
+order (shard, then row) wins. Apply phase: the next pass over each shard rejects the other copies, naming
+the kept id.
+"""
+
+from __future__ import annotations
+
+import os
+import unicodedata
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pyarrow as pa
+import regex
+import xxhash
+
+from gristmill.params import param
+from gristmill.steps.base import Result, Step, register
+
+_PUNCT = regex.compile(r"[\p{P}\p{S}]+")
+_WS = regex.compile(r"\s+")
+_DIGITS = regex.compile(r"\p{Nd}")
+N_BUCKET_BITS = 4  # 16 buckets
+
+
+@dataclass
+class ExactDedupParams:
+    key: str = param("text", "column (or input field) whose value must match: text, url, …")
+    normalize: list[Literal["lower", "whitespace", "punctuation", "digits", "nfkc"]] = param(
+        ["whitespace"], "normalisations applied to the key before hashing")
+
+
+def normalise_key(value: str, ops: list[str]) -> str:
+    """Apply the key normalisations (in a fixed order, whatever order they are listed in).
+
+    >>> normalise_key("  Hello,   World! 2024 ", ["lower", "whitespace", "punctuation", "digits"])
+    'hello world 0000'
+    """
+    if "nfkc" in ops:
+        value = unicodedata.normalize("NFKC", value)
+    if "lower" in ops:
+        value = value.lower()
+    if "punctuation" in ops:
+        value = _PUNCT.sub(" ", value)
+    if "digits" in ops:
+        value = _DIGITS.sub("0", value)
+    if "whitespace" in ops:
+        value = _WS.sub(" ", value).strip()
+    return value
+
+
+@register
+class ExactDedup(Step):
+    """Remove exact duplicates across all shards on a normalised key; the first copy in input order is kept."""
+
+    name = "exact_dedup"
+    Params = ExactDedupParams
+    kind = "global"
+
+    # -- map phase ---------------------------------------------------------------------------------
+    def keys(self, table: pa.Table, resolve) -> np.ndarray:
+        """xxh3-128 of each row's normalised key as an (n, 2) uint64 array; rows without a key get (0, 0)."""
+        p: ExactDedupParams = self.params
+        values = table.column(p.key).to_pylist() if p.key in table.column_names else resolve(p.key).to_pylist()
+        out = np.zeros((len(values), 2), dtype=np.uint64)
+        for i, v in enumerate(values):
+            if v is None:
+                continue
+            h = xxhash.xxh3_128_intdigest(normalise_key(str(v), p.normalize).encode("utf-8", "surrogatepass"))
+            out[i, 0] = h >> 64
+            out[i, 1] = (h & 0xFFFFFFFFFFFFFFFF) | 1  # never (0, 0): that marks "no key"
+        return out
+
+    @staticmethod
+    def save_state(path: str, hashes: np.ndarray) -> None:
+        """Write one shard's hashes sorted by bucket, with the row of each."""
+        rows = np.arange(len(hashes), dtype=np.int64)
+        has_key = hashes[:, 1] != 0
+        hashes, rows = hashes[has_key], rows[has_key]
+        bucket = (hashes[:, 0] >> np.uint64(64 - N_BUCKET_BITS)).astype(np.int64)
+        order = np.argsort(bucket, kind="stable")
+        offsets = np.searchsorted(bucket[order], np.arange((1 << N_BUCKET_BITS) + 1))
+        tmp = path + ".tmp.npz"
+        np.savez(tmp, hashes=hashes[order], rows=rows[order], offsets=offsets)
+        os.replace(tmp, path)
+
+    # -- reduce --------------------------------------------------------------------------------------
+    @staticmethod
+    def reduce(state_paths: list[str], decision_dir: str) -> int:
+        """Decide, bucket by bucket, which rows are copies; writes ``decision_dir/SHARD.npy`` arrays of
+        (row, kept_shard, kept_row) per shard. Returns the number of copies."""
+        os.makedirs(decision_dir, exist_ok=True)
+        states = [np.load(p, mmap_mode="r") if os.path.exists(p) else None for p in state_paths]
+        losers: list[list[np.ndarray]] = [[] for _ in state_paths]
+        total = 0
+        for b in range(1 << N_BUCKET_BITS):
+            hs, shards, rows = [], [], []
+            for s, st in enumerate(states):
+                if st is None:
+                    continue
+                o = st["offsets"]
+                lo, hi = int(o[b]), int(o[b + 1])
+                if hi > lo:
+                    hs.append(np.asarray(st["hashes"][lo:hi]))
+                    rows.append(np.asarray(st["rows"][lo:hi]))
+                    shards.append(np.full(hi - lo, s, dtype=np.int64))
+            if not hs:
+                continue
+            h, sh, rw = np.concatenate(hs), np.concatenate(shards), np.concatenate(rows)
+            order = np.lexsort((rw, sh, h[:, 1], h[:, 0]))
+            h, sh, rw = h[order], sh[order], rw[order]
+            same = np.zeros(len(h), dtype=bool)
+            same[1:] = (h[1:, 0] == h[:-1, 0]) & (h[1:, 1] == h[:-1, 1])
+            if not same.any():
+                continue
+            # index of the group's first member for every row
+            first = np.maximum.accumulate(np.where(~same, np.arange(len(h)), 0))
+            dup = np.nonzero(same)[0]
+            total += len(dup)
+            for s in np.unique(sh[dup]):
+                m = dup[sh[dup] == s]
+                losers[int(s)].append(np.stack([rw[m], sh[first[m]], rw[first[m]]], axis=1))
+        for s, parts in enumerate(losers):
+            arr = np.concatenate(parts) if parts else np.zeros((0, 3), dtype=np.int64)
+            arr = arr[np.argsort(arr[:, 0], kind="stable")] if len(arr) else arr
+            tmp = os.path.join(decision_dir, f"{s:05d}.tmp.npy")
+            np.save(tmp, arr)
+            os.replace(tmp, os.path.join(decision_dir, f"{s:05d}.npy"))
+        return total
+
+    # -- apply ---------------------------------------------------------------------------------------
+    @staticmethod
+    def apply(table: pa.Table, decision: np.ndarray, offset: int, kept_id) -> Result:
+        """Reject the rows of this batch (rows ``offset`` … ``offset + n``) that the reduce marked as copies."""
+        n = table.num_rows
+        reject = np.zeros(n, dtype=bool)
+        lo, hi = np.searchsorted(decision[:, 0], [offset, offset + n]) if len(decision) else (0, 0)
+        part = decision[lo:hi]
+        reject[part[:, 0] - offset] = True
+        details = [f"duplicate of {kept_id(int(s), int(r))}" for _, s, r in part]
+        return Result(table, reject, ["duplicate"] * len(part), details)

@@ -1,0 +1,34 @@
+"""User-facing errors: one clear line plus a hint, never a traceback.
+
+>>> str(GristmillError("no such file: x.yaml", hint="check the path"))
+'no such file: x.yaml'
+"""
+
+from __future__ import annotations
+
+
+class GristmillError(Exception):
+    """An error caused by the user's input (recipe, paths, options); the CLI prints it without a traceback."""
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
+class RecipeError(GristmillError):
+    """A recipe that does not match the schema. The message names file, line, key and what was expected."""
+
+    def __init__(self, file: str, line: int | None, key: str, expected: str, got: object = None,
+                 *, hint: str | None = None) -> None:
+        where = f"{file}:{line}" if line else file
+        got_s = "" if got is None else f", got {got!r}"
+        super().__init__(f"{where}: {key}: expected {expected}{got_s}", hint=hint)
+        self.file, self.line, self.key, self.expected = file, line, key, expected
+
+
+class MissingExtra(GristmillError):
+    """A step needs an optional package that is not installed."""
+
+    def __init__(self, step: str, module: str, extra: str) -> None:
+        super().__init__(f"step '{step}' needs the Python module '{module}', which is not installed",
+                         hint=f"pip install 'gristmill[{extra}]'")

@@ -1,0 +1,1 @@
+"""Executors: they schedule steps over shards. ``local`` runs a process pool on one machine."""

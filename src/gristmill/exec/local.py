@@ -1,0 +1,199 @@
+"""The local executor: shards over a process pool (all cores by default), resumable, deterministic.
+
+>>> import gristmill, tempfile, json, pathlib
+>>> d = pathlib.Path(tempfile.mkdtemp())
+>>> _ = (d / "in.jsonl").write_text(json.dumps({"text": "Hello world, this is a document."}) + "\\n")
+>>> m = gristmill.run(inputs=[str(d / "in.jsonl")], output=str(d / "out"), workers=1, quiet=True)
+>>> m["counts"], m["reconciled"]
+({'input': 1, 'kept': 1, 'rejected': 0, 'quarantined': 0}, True)
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import multiprocessing as mp
+import os
+import shutil
+import tempfile
+import time
+from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
+
+import fsspec
+import orjson
+
+from gristmill.dedup.exact import ExactDedup
+from gristmill.errors import GristmillError
+from gristmill.exec import manifest as mf
+from gristmill.exec.plan import stages as cut_stages
+from gristmill.exec.progress import Reporter
+from gristmill.exec.task import Layout, run_task
+from gristmill.io.paths import plan_shards
+from gristmill.recipe import Recipe, load_recipe
+
+OUTPUT_ENTRIES = ("kept", "rejected", "quarantine", "_work", "manifest.json", "_SUCCESS")
+
+
+def default_workers() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def run(recipe: Recipe | str | os.PathLike | None = None, *, inputs: list[str] | None = None,
+        output: str | None = None, workers: int | None = None, resume: bool = True, quiet: bool = False,
+        reporter: Reporter | None = None) -> dict:
+    """Run a recipe (a :class:`Recipe`, a YAML path, or None for the default) and return the manifest."""
+    recipe = copy.deepcopy(recipe) if isinstance(recipe, Recipe) else load_recipe(recipe)
+    if inputs:
+        recipe.input.paths = [str(p) for p in inputs]
+    if output:
+        recipe.output.path = str(output)
+    if not recipe.input.paths:
+        raise GristmillError("the recipe names no input", hint="pass --input PATH (or set input.paths)")
+    workers = workers or default_workers()
+    reporter = reporter or Reporter(quiet=quiet)
+    shards = plan_shards(recipe.input.paths, recipe.input.format, recipe.input.shard_size)
+    stages = cut_stages(recipe.steps)
+    fs, out_path = fsspec.core.url_to_fs(recipe.output.path)
+    local = "file" in (fs.protocol if isinstance(fs.protocol, tuple) else (fs.protocol,))
+    root = out_path if local else tempfile.mkdtemp(prefix="gristmill-")
+    layout = Layout(root)
+    _prepare(layout, recipe, shards, resume)
+    started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    t0 = time.perf_counter()
+    markers = _load_markers(layout, stages, shards)
+    todo = len(stages) * len(shards) - len(markers)
+    reporter.start(len(stages) * len(shards), sum(s.size for s in shards), already=len(markers))
+    try:
+        for st in stages:
+            if st.apply is not None:
+                _reduce(layout, st.apply.label, len(shards))
+            pending = [sh for sh in shards if (st.index, sh.index) not in markers]
+            label = ", ".join(s.label for s in ([st.apply] if st.apply else []) + st.maps) or "read"
+            reporter.stage(st.index, len(stages), label)
+            for counts in _execute(recipe, st, pending, root, min(workers, max(len(pending), 1))):
+                markers[(st.index, counts["shard"])] = counts
+                reporter.task_done(counts)
+    except KeyboardInterrupt:
+        reporter.stop()
+        raise GristmillError("interrupted", hint="run the same command again to resume where it stopped") from None
+    finally:
+        reporter.stop()
+    finished = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    manifest = mf.build(recipe, shards, stages, markers, started=started, finished=finished,
+                        wall=time.perf_counter() - t0, workers=workers, output=recipe.output.path)
+    manifest["tasks_run"] = todo
+    _write_json(os.path.join(root, "manifest.json"), manifest)
+    _write_json(os.path.join(root, "_SUCCESS"), {"recipe_hash": recipe.plan_hash()})
+    for d in ("state", "decision") + tuple(f"s{st.index}" for st in stages):
+        shutil.rmtree(os.path.join(layout.work, d), ignore_errors=True)
+    if not local:
+        _publish(root, fs, out_path)
+    if not manifest["reconciled"]:
+        raise GristmillError("counts do not reconcile: input != kept + rejected + quarantined "
+                             f"({manifest['counts']})", hint="this is a bug in gristmill; please report it")
+    return manifest
+
+
+def _execute(recipe, stage, shards, root, workers):
+    if not shards:
+        return
+    if workers <= 1:
+        for sh in shards:
+            yield run_task(recipe, stage, sh, root)
+        return
+    ctx = mp.get_context("forkserver")
+    ctx.set_forkserver_preload(["gristmill.exec.task"])
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        futures = {pool.submit(run_task, recipe, stage, sh, root) for sh in shards}
+        try:
+            while futures:
+                done, futures = wait(futures, return_when=FIRST_EXCEPTION)
+                for f in done:
+                    yield f.result()
+        except BaseException:
+            for f in futures:
+                f.cancel()
+            raise
+
+
+def _reduce(layout: Layout, label: str, n_shards: int) -> None:
+    marker = layout.reduce_marker(label)
+    if os.path.exists(marker):
+        return
+    t0 = time.perf_counter()
+    n = ExactDedup.reduce([layout.state(label, i) for i in range(n_shards)], layout.decision_dir(label))
+    _write_json(marker, {"label": label, "duplicates": n, "seconds": round(time.perf_counter() - t0, 3)})
+
+
+def _prepare(layout: Layout, recipe: Recipe, shards, resume: bool) -> None:
+    root = layout.root
+    plan_file = os.path.join(layout.work, "plan.json")
+    plan = {"recipe_hash": recipe.plan_hash(), "shards": [s.to_dict() for s in shards]}
+    if os.path.isdir(root) and os.listdir(root):
+        entries = set(os.listdir(root))
+        if not entries <= set(OUTPUT_ENTRIES):
+            raise GristmillError(f"output folder {root} is not empty and holds files gristmill did not write "
+                                 f"({', '.join(sorted(entries - set(OUTPUT_ENTRIES))[:3])})",
+                                 hint="choose another --output")
+        same = False
+        if os.path.exists(plan_file):
+            with open(plan_file, "rb") as f:
+                same = orjson.loads(f.read()) == orjson.loads(orjson.dumps(plan))
+        if resume and not same:
+            raise GristmillError(f"output folder {root} holds a different run (recipe or inputs changed)",
+                                 hint="use --no-resume to overwrite it, or choose another --output")
+        if not resume:
+            for e in OUTPUT_ENTRIES:
+                p = os.path.join(root, e)
+                shutil.rmtree(p) if os.path.isdir(p) else (os.path.exists(p) and os.remove(p))
+        else:
+            _remove_partial(root)
+            if os.path.exists(os.path.join(root, "_SUCCESS")):
+                os.remove(os.path.join(root, "_SUCCESS"))
+    os.makedirs(layout.work, exist_ok=True)
+    if not os.path.exists(plan_file):
+        _write_json(plan_file, plan)
+
+
+def _remove_partial(root: str) -> None:
+    """Delete files a killed run left half-written (``*.tmp``); their tasks have no marker and run again."""
+    for dirpath, _, files in os.walk(root):
+        for f in files:
+            if ".tmp" in f:
+                os.remove(os.path.join(dirpath, f))
+
+
+def _load_markers(layout: Layout, stages, shards) -> dict:
+    out = {}
+    for st in stages:
+        for sh in shards:
+            p = layout.marker(st.index, sh.index)
+            if os.path.exists(p):
+                with open(p, "rb") as f:
+                    out[(st.index, sh.index)] = orjson.loads(f.read())
+    return out
+
+
+def _write_json(path: str, obj) -> None:
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as f:
+        f.write(orjson.dumps(obj, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS))
+    os.replace(tmp, path)
+
+
+def _publish(root: str, fs, out_path: str) -> None:
+    """Copy a staged run to a remote fsspec output (each file under a temporary name, then moved)."""
+    for dirpath, _, files in os.walk(root):
+        rel_dir = os.path.relpath(dirpath, root)
+        if rel_dir.startswith("_work"):
+            continue
+        for f in sorted(files):
+            rel = os.path.normpath(os.path.join(rel_dir, f))
+            dst = f"{out_path.rstrip('/')}/{rel}"
+            fs.put_file(os.path.join(dirpath, f), dst + ".tmp")
+            fs.mv(dst + ".tmp", dst)
+    shutil.rmtree(root, ignore_errors=True)

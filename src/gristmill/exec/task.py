@@ -1,0 +1,277 @@
+"""One unit of work: one stage of the recipe over one shard. Deterministic, written atomically, then marked.
+
+A task reads its shard (stage 0) or the previous stage's output for the shard, runs the stage's steps
+batch by batch, writes survivors (final ``kept/`` or the next stage's input), rejected rows with the step
+and reason, and quarantined records, then writes a completion marker holding its counts.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from gristmill.dedup.exact import ExactDedup
+from gristmill.errors import GristmillError
+from gristmill.exec.plan import Stage
+from gristmill.expr import ExprError
+from gristmill.io.paths import Shard
+from gristmill.io.readers import ReadOptions, read_shard
+from gristmill.io.writers import RecordWriter, output_name, write_quarantine
+from gristmill.recipe import Recipe
+from gristmill.record import meta_column
+from gristmill.steps.base import Result, Step
+
+
+@dataclass
+class Layout:
+    """Where a run keeps its files (``root`` is the local output or staging folder)."""
+
+    root: str
+
+    @property
+    def work(self) -> str:
+        return os.path.join(self.root, "_work")
+
+    def marker(self, stage: int, shard: int) -> str:
+        return os.path.join(self.work, "done", f"s{stage}-{shard:05d}.json")
+
+    def reduce_marker(self, label: str) -> str:
+        return os.path.join(self.work, "done", f"reduce-{safe(label)}.json")
+
+    def intermediate(self, stage: int, shard: int) -> str:
+        return os.path.join(self.work, f"s{stage}", f"part-{shard:05d}.arrow")
+
+    def state(self, label: str, shard: int) -> str:
+        return os.path.join(self.work, "state", safe(label), f"{shard:05d}.npz")
+
+    def decision_dir(self, label: str) -> str:
+        return os.path.join(self.work, "decision", safe(label))
+
+
+def safe(label: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", label)
+
+
+_STEPS: dict[tuple, Step] = {}
+
+
+def _built(spec) -> Step:
+    key = (spec.label, repr(spec.params))
+    if key not in _STEPS:
+        step = spec.build()
+        step.setup()
+        _STEPS[key] = step
+    return _STEPS[key]
+
+
+class _IdLookup:
+    """Ids of rows in a previous stage's outputs, to name the kept copy of a duplicate."""
+
+    def __init__(self, layout: Layout, stage: int) -> None:
+        self.layout, self.stage, self.cache = layout, stage, {}
+
+    def __call__(self, shard: int, row: int) -> str:
+        if shard not in self.cache:
+            with pa.memory_map(self.layout.intermediate(self.stage, shard)) as src:
+                self.cache[shard] = pa.ipc.open_file(src).read_all().column("id").to_pylist()
+            if len(self.cache) > 64:
+                self.cache.pop(next(iter(self.cache)))
+        return self.cache[shard][row]
+
+
+def _resolver(table: pa.Table):
+    def resolve(name: str):
+        try:
+            return meta_column(table, name)
+        except KeyError:
+            raise ExprError(f"unknown column {name!r}; available: {', '.join(table.column_names)}") from None
+    return resolve
+
+
+def run_task(recipe: Recipe, stage: Stage, shard: Shard, root: str) -> dict:
+    """Run ``stage`` over ``shard``; returns (and writes as a marker) the task's counts."""
+    try:
+        return _run_task(recipe, stage, shard, Layout(root))
+    except ExprError as e:
+        raise GristmillError(str(e), hint="check the filter expressions in the recipe") from None
+
+
+def _run_task(recipe: Recipe, stage: Stage, shard: Shard, layout: Layout) -> dict:
+    t0 = time.perf_counter()
+    out = recipe.output
+    i = shard.index
+    maps = [_built(s) for s in stage.maps]
+    stats = {s.label: {"in": 0, "kept": 0, "rejected": Counter(), "seconds": 0.0}
+             for s in ([stage.apply] if stage.apply else []) + stage.maps}
+    counts = {"stage": stage.index, "shard": i, "in": 0, "out": 0, "text_bytes_in": 0, "text_bytes_out": 0,
+              "read": None, "files": []}
+    if stage.final:
+        kept = RecordWriter(os.path.join(layout.root, "kept", output_name(f"part-{i:05d}", out.format, out.compression)),
+                            out.format, out.compression, text_field=recipe.input.text_field,
+                            id_field=recipe.input.id_field)
+    else:
+        kept = _IpcWriter(layout.intermediate(stage.index, i))
+    rejected: dict[str, RecordWriter] = {}
+    quarantine: list[dict] = []
+    hashes: list[np.ndarray] = []
+    read = {"records": 0, "blank_lines": 0, "bytes": 0, "quarantined": 0, "problems": []}
+
+    def route(label: str, res: Result, table: pa.Table) -> pa.Table:
+        st = stats[label]
+        st["in"] += table.num_rows
+        if res.reject is None or not res.reject.any():
+            st["kept"] += res.table.num_rows
+            return res.table
+        mask = pa.array(res.reject)
+        st["rejected"].update(res.reason)
+        survivors = res.table.filter(pc.invert(mask))
+        st["kept"] += survivors.num_rows
+        if out.write_rejected:
+            rej = res.table.filter(mask)
+            rej = rej.append_column("rejected_by", pa.array([label] * rej.num_rows, pa.string()))
+            rej = rej.append_column("reason", pa.array(res.reason, pa.string()))
+            rej = rej.append_column("detail", pa.array(res.detail, pa.string()))
+            if label not in rejected:
+                name = output_name(f"part-{i:05d}.{safe(label)}", out.format, out.compression)
+                rejected[label] = RecordWriter(os.path.join(layout.root, "rejected", name), out.format,
+                                               out.compression, text_field=recipe.input.text_field,
+                                               id_field=recipe.input.id_field)
+            rejected[label].write(rej)
+        return survivors
+
+    decision = lookup = None
+    if stage.apply is not None:
+        decision = np.load(os.path.join(layout.decision_dir(stage.apply.label), f"{i:05d}.npy"))
+        lookup = _IdLookup(layout, stage.index - 1)
+    offset = 0
+    try:
+        for table in _source(stage, shard, layout, recipe, read, quarantine):
+            if table is None or table.num_rows == 0:
+                continue
+            counts["in"] += table.num_rows
+            counts["text_bytes_in"] += _text_bytes(table)
+            if stage.apply is not None:
+                s0 = time.perf_counter()
+                res = ExactDedup.apply(table, decision, offset, lookup)
+                offset += table.num_rows
+                table = route(stage.apply.label, res, table)
+                stats[stage.apply.label]["seconds"] += time.perf_counter() - s0
+            for spec, step in zip(stage.maps, maps, strict=True):
+                if table.num_rows == 0:
+                    break
+                s0 = time.perf_counter()
+                res = step.process(table) if step.name != "filter" else step.process(table, _resolver(table))
+                table = route(spec.label, res, table)
+                stats[spec.label]["seconds"] += time.perf_counter() - s0
+            if table.num_rows == 0:
+                continue
+            if stage.collect is not None:
+                hashes.append(_built(stage.collect).keys(table, _resolver(table)))
+            counts["out"] += table.num_rows
+            counts["text_bytes_out"] += _text_bytes(table)
+            kept.write(table)
+    except BaseException:
+        kept.abort()
+        for w in rejected.values():
+            w.abort()
+        raise
+    if kept.close() and stage.final:
+        counts["files"].append(os.path.relpath(kept.file.path, layout.root))
+    for w in rejected.values():
+        if w.close():
+            counts["files"].append(os.path.relpath(w.file.path, layout.root))
+    if quarantine:
+        qpath = os.path.join(layout.root, "quarantine", f"part-{i:05d}.jsonl")
+        write_quarantine(qpath, quarantine)
+        counts["files"].append(os.path.relpath(qpath, layout.root))
+    if stage.collect is not None:
+        os.makedirs(os.path.dirname(layout.state(stage.collect.label, i)), exist_ok=True)
+        h = np.concatenate(hashes) if hashes else np.zeros((0, 2), dtype=np.uint64)
+        ExactDedup.save_state(layout.state(stage.collect.label, i), h)
+    if stage.index == 0:
+        counts["read"] = read
+    counts["steps"] = {k: {**v, "rejected": dict(sorted(v["rejected"].items()))} for k, v in stats.items()}
+    counts["seconds"] = time.perf_counter() - t0
+    _write_marker(layout.marker(stage.index, i), counts)
+    return counts
+
+
+def _text_bytes(table: pa.Table) -> int:
+    return int(pc.sum(pc.binary_length(table.column("text"))).as_py() or 0)
+
+
+def _source(stage: Stage, shard: Shard, layout: Layout, recipe: Recipe, read: dict, quarantine: list):
+    if stage.index == 0:
+        opts = ReadOptions(text_field=recipe.input.text_field, id_field=recipe.input.id_field,
+                           text_unit=recipe.input.text_unit, max_record_bytes=recipe.input.max_record_bytes,
+                           batch_rows=recipe.input.batch_rows)
+        for rb in read_shard(shard, opts):
+            read["blank_lines"] += rb.blank
+            read["bytes"] += rb.bytes
+            read["quarantined"] += len(rb.quarantine)
+            if rb.problem:
+                read["problems"].append(rb.problem)
+            quarantine.extend(rb.quarantine)
+            if rb.table is not None:
+                read["records"] += rb.table.num_rows
+            yield rb.table
+        return
+    path = layout.intermediate(stage.index - 1, shard.index)
+    if not os.path.exists(path):
+        return
+    with pa.memory_map(path) as src:
+        reader = pa.ipc.open_file(src)
+        for b in range(reader.num_record_batches):
+            yield pa.Table.from_batches([reader.get_batch(b)])
+
+
+class _IpcWriter:
+    """Arrow IPC file between stages (random access for id look-ups), renamed into place when complete."""
+
+    def __init__(self, path: str) -> None:
+        from gristmill.io.writers import AtomicFile
+
+        self.file = AtomicFile(path)
+        self._w = None
+        self._schema = None
+
+    def write(self, table: pa.Table) -> None:
+        if self._w is None:
+            self._schema = table.schema
+            self._w = pa.ipc.new_file(self.file.tmp, table.schema)
+        elif table.schema != self._schema:
+            from gristmill.io.writers import _conform
+
+            table = _conform(table, self._schema)
+        self._w.write_table(table)
+
+    def close(self) -> bool:
+        if self._w is None:
+            return False
+        self._w.close()
+        self.file.commit()
+        return True
+
+    def abort(self) -> None:
+        if self._w is not None:
+            self._w.close()
+        if os.path.exists(self.file.tmp):
+            os.remove(self.file.tmp)
+
+
+def _write_marker(path: str, counts: dict) -> None:
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as f:
+        f.write(orjson.dumps(counts, option=orjson.OPT_INDENT_2))
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)

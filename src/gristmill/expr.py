@@ -1,0 +1,160 @@
+"""A small, safe expression language over columns, evaluated column-wise with Arrow compute.
+
+No ``eval``: the expression is parsed with :mod:`ast` and only the nodes below are accepted, then walked.
+Names are columns; constants are numbers, strings, true/false, null; lists are for ``in``.
+Operators: ``== != < <= > >=``, ``in`` / ``not in``, ``and or not``, ``+ - * / %``; functions
+``len(x)`` (characters), ``abs(x)``, ``lower(x)``, ``min(a, b)``, ``max(a, b)``.
+
+>>> import pyarrow as pa
+>>> t = pa.table({"lang": ["en", "zh", "fr"], "lang_score": [0.9, 0.4, 0.99]})
+>>> Expr("lang in ['en', 'zh'] and lang_score >= 0.5").evaluate(t).to_pylist()
+[True, False, False]
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+_CMP = {ast.Eq: "equal", ast.NotEq: "not_equal", ast.Lt: "less", ast.LtE: "less_equal",
+        ast.Gt: "greater", ast.GtE: "greater_equal"}
+_BIN = {ast.Add: "add", ast.Sub: "subtract", ast.Mult: "multiply", ast.Div: "divide", ast.Mod: None}
+_CONSTANTS = {"true": True, "false": False, "null": None, "True": True, "False": False, "None": None}
+_FUNCS = {"len": 1, "abs": 1, "lower": 1, "min": 2, "max": 2}
+ALLOWED = "comparisons (== != < <= > >= in, not in), and/or/not, + - * / %, len() abs() lower() min() max()"
+
+
+def _as_bool(v):
+    return pc.cast(v, pa.bool_()) if pa.types.is_null(v.type) else v
+
+
+class ExprError(ValueError):
+    """An expression outside the grammar, or one naming an unknown column."""
+
+
+class Expr:
+    """A parsed, checked expression. ``names`` lists the columns it reads."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        try:
+            tree = ast.parse(source.strip(), mode="eval")
+        except SyntaxError as e:
+            raise ExprError(f"cannot parse expression {source!r}: {e.msg}") from None
+        self.names: set[str] = set()
+        self._check(tree.body)
+        self.tree = tree.body
+
+    def _check(self, node: ast.AST) -> None:
+        if isinstance(node, ast.BoolOp | ast.UnaryOp | ast.BinOp | ast.Compare):
+            op_types = []
+            if isinstance(node, ast.BoolOp | ast.UnaryOp | ast.BinOp):
+                op_types = [type(node.op)]
+            else:
+                op_types = [type(o) for o in node.ops]
+            ok = (ast.And, ast.Or, ast.Not, ast.USub, ast.UAdd, ast.In, ast.NotIn, *_CMP, *_BIN)
+            for t in op_types:
+                if t not in ok:
+                    raise ExprError(f"operator {t.__name__} is not allowed in {self.source!r}; allowed: {ALLOWED}")
+            for child in ast.iter_child_nodes(node):
+                if not isinstance(child, ast.operator | ast.boolop | ast.unaryop | ast.cmpop):
+                    self._check(child)
+        elif isinstance(node, ast.Name):
+            if node.id not in _CONSTANTS:
+                self.names.add(node.id)
+        elif isinstance(node, ast.Constant):
+            if not isinstance(node.value, int | float | str | bool | type(None)):
+                raise ExprError(f"constant {node.value!r} is not allowed in {self.source!r}")
+        elif isinstance(node, ast.List | ast.Tuple):
+            for e in node.elts:
+                if not isinstance(e, ast.Constant):
+                    raise ExprError(f"lists may hold only constants, in {self.source!r}")
+        elif isinstance(node, ast.Call):
+            if not isinstance(node.func, ast.Name) or node.func.id not in _FUNCS or node.keywords:
+                raise ExprError(f"only the functions {', '.join(_FUNCS)} may be called, in {self.source!r}")
+            if len(node.args) != _FUNCS[node.func.id]:
+                raise ExprError(f"{node.func.id}() takes {_FUNCS[node.func.id]} argument(s), in {self.source!r}")
+            for a in node.args:
+                self._check(a)
+        else:
+            raise ExprError(f"{type(node).__name__} is not allowed in {self.source!r}; allowed: {ALLOWED}")
+
+    def evaluate(self, table: pa.Table, resolve: Callable[[str], pa.Array] | None = None) -> pa.Array:
+        """A boolean array (nulls become false). ``resolve`` supplies names that are not columns."""
+
+        def col(name: str):
+            if name in table.column_names:
+                return table.column(name)
+            if resolve is not None:
+                return resolve(name)
+            raise ExprError(f"unknown column {name!r} in {self.source!r}; available: "
+                            + ", ".join(table.column_names))
+
+        out = self._eval(self.tree, col)
+        if isinstance(out, pa.Scalar):
+            out = pa.array([out.as_py()] * table.num_rows, pa.bool_())
+        if isinstance(out, pa.ChunkedArray):
+            out = out.combine_chunks()
+        if not pa.types.is_boolean(out.type):
+            raise ExprError(f"expression {self.source!r} gives {out.type}, not true/false")
+        return pc.fill_null(out, False)
+
+    def _eval(self, node: ast.AST, col):
+        if isinstance(node, ast.Constant):
+            return pa.scalar(node.value)
+        if isinstance(node, ast.Name):
+            if node.id in _CONSTANTS:
+                return pa.scalar(_CONSTANTS[node.id])
+            return col(node.id)
+        if isinstance(node, ast.BoolOp):
+            vals = [_as_bool(self._eval(v, col)) for v in node.values]
+            f = pc.and_kleene if isinstance(node.op, ast.And) else pc.or_kleene
+            acc = vals[0]
+            for v in vals[1:]:
+                acc = f(acc, v)
+            return acc
+        if isinstance(node, ast.UnaryOp):
+            v = self._eval(node.operand, col)
+            if isinstance(node.op, ast.Not):
+                return pc.invert(_as_bool(v))
+            return pc.negate(v) if isinstance(node.op, ast.USub) else v
+        if isinstance(node, ast.BinOp):
+            a, b = self._eval(node.left, col), self._eval(node.right, col)
+            if isinstance(node.op, ast.Div):
+                return pc.divide(pc.cast(a, pa.float64()), pc.cast(b, pa.float64()))
+            if isinstance(node.op, ast.Mod):
+                return pc.subtract(a, pc.multiply(pc.floor(pc.divide(pc.cast(a, pa.float64()), b)), b))
+            return getattr(pc, _BIN[type(node.op)])(a, b)
+        if isinstance(node, ast.Compare):
+            left = self._eval(node.left, col)
+            acc = None
+            for op, right_node in zip(node.ops, node.comparators, strict=True):
+                if isinstance(op, ast.In | ast.NotIn):
+                    if not isinstance(right_node, ast.List | ast.Tuple):
+                        raise ExprError(f"'in' needs a list of constants, in {self.source!r}")
+                    values = pa.array([e.value for e in right_node.elts])
+                    if isinstance(left, pa.Scalar):
+                        left = pa.array([left.as_py()])
+                    r = pc.is_in(left, value_set=values)
+                    r = pc.invert(r) if isinstance(op, ast.NotIn) else r
+                    right = None
+                else:
+                    right = self._eval(right_node, col)
+                    r = getattr(pc, _CMP[type(op)])(left, right)
+                acc = r if acc is None else pc.and_kleene(acc, r)
+                left = right if right is not None else left
+            return acc
+        if isinstance(node, ast.Call):
+            args = [self._eval(a, col) for a in node.args]
+            name = node.func.id
+            if name == "len":
+                return pc.utf8_length(args[0])
+            if name == "abs":
+                return pc.abs(args[0])
+            if name == "lower":
+                return pc.utf8_lower(args[0])
+            return pc.min_element_wise(*args) if name == "min" else pc.max_element_wise(*args)
+        raise ExprError(f"cannot evaluate {ast.dump(node)}")  # unreachable after _check

@@ -1,0 +1,1 @@
+"""Readers and writers: JSONL (plain, .gz, .zst), Parquet and plain text, on any fsspec path."""

@@ -1,0 +1,116 @@
+"""Listing inputs on any fsspec path and cutting them into shards.
+
+A shard is the unit of work: a whole file, a byte range of a large uncompressed JSONL/text file, or a
+range of row groups of a Parquet file. Shards depend only on the inputs and ``shard_size``, never on the
+number of workers, so the output is the same for 1 or N workers.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from dataclasses import asdict, dataclass
+
+import fsspec
+
+from gristmill.errors import GristmillError
+
+FORMATS = ("jsonl", "parquet", "text")
+_EXT = {".jsonl": "jsonl", ".json": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet", ".pq": "parquet",
+        ".txt": "text", ".text": "text", ".md": "text"}
+_COMP = {".gz": "gzip", ".zst": "zstd", ".zstd": "zstd"}
+
+
+@dataclass(frozen=True)
+class Shard:
+    index: int
+    path: str            # full fsspec URL or local path
+    source: str          # name relative to the input root; ids derive from it
+    format: str          # jsonl | parquet | text
+    compression: str | None
+    start: int = 0       # first byte (jsonl/text) or first row group (parquet)
+    end: int | None = None  # one past the last byte / row group; None = to the end
+    size: int = 0        # bytes this shard covers, for progress
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def detect(path: str, fmt: str = "auto") -> tuple[str, str | None]:
+    """(format, compression) from the file name, e.g. ``x.jsonl.zst`` -> ('jsonl', 'zstd')."""
+    name = posixpath.basename(path).lower()
+    comp = None
+    for ext, c in _COMP.items():
+        if name.endswith(ext):
+            comp, name = c, name[: -len(ext)]
+            break
+    if fmt != "auto":
+        return fmt, comp
+    for ext, f in _EXT.items():
+        if name.endswith(ext):
+            return f, comp
+    return "", comp
+
+
+def list_inputs(paths: list[str], fmt: str = "auto") -> list[tuple[str, str, int, fsspec.AbstractFileSystem]]:
+    """Expand files, folders and globs into a sorted list of (url, source name, size, fs)."""
+    out: dict[str, tuple[str, str, int, fsspec.AbstractFileSystem]] = {}
+    for p in paths:
+        fs, _, roots = fsspec.get_fs_token_paths(p)
+        protocol = fs.protocol[0] if isinstance(fs.protocol, tuple) else fs.protocol
+        prefix = "" if protocol in ("file", "local") else f"{protocol}://"
+        if not roots:
+            raise GristmillError(f"input not found: {p}", hint="check the path or glob")
+        for root in roots:
+            if not fs.exists(root):
+                raise GristmillError(f"input not found: {p}", hint="check the path or glob")
+            if fs.isdir(root):
+                files = sorted(f for f in fs.find(root) if not posixpath.basename(f).startswith((".", "_")))
+                for f in files:
+                    if detect(f, fmt)[0]:
+                        rel = posixpath.relpath(f, root)
+                        out[prefix + f] = (prefix + f, f"{posixpath.basename(root.rstrip('/'))}/{rel}",
+                                           fs.size(f), fs)
+            else:
+                out[prefix + root] = (prefix + root, posixpath.basename(root), fs.size(root), fs)
+    if not out:
+        raise GristmillError(f"no input files found in {', '.join(paths)}",
+                             hint="inputs are .jsonl/.json/.parquet/.txt files, optionally .gz or .zst")
+    return [out[k] for k in sorted(out)]
+
+
+def plan_shards(paths: list[str], fmt: str = "auto", shard_size: int = 128 * 2**20) -> list[Shard]:
+    """Cut the inputs into shards of about ``shard_size`` bytes (uncompressed JSONL/text and Parquet)."""
+    shards: list[Shard] = []
+    for url, source, size, fs in list_inputs(paths, fmt):
+        f, comp = detect(url, fmt)
+        if not f:
+            raise GristmillError(f"cannot tell the format of {url}", hint="set input.format in the recipe")
+        if f == "parquet" and comp is None:
+            shards.extend(_parquet_shards(url, source, size, fs, shard_size, len(shards)))
+            continue
+        if comp is None and f in ("jsonl", "text") and size > shard_size:
+            starts = list(range(0, size, shard_size))
+            for s in starts:
+                e = min(s + shard_size, size)
+                shards.append(Shard(len(shards), url, source, f, None, s, e, e - s))
+        else:
+            shards.append(Shard(len(shards), url, source, f, comp, 0, None, size))
+    return shards
+
+
+def _parquet_shards(url, source, size, fs, shard_size, first) -> list[Shard]:
+    import pyarrow.parquet as pq
+
+    try:
+        with fs.open(url, "rb") as fh:
+            md = pq.ParquetFile(fh).metadata
+    except Exception as e:  # unreadable footer: one shard, the reader reports the error to quarantine
+        return [Shard(first, url, source, "parquet", None, 0, None, size)] if e else []
+    out, start, acc = [], 0, 0
+    for rg in range(md.num_row_groups):
+        acc += md.row_group(rg).total_byte_size
+        if acc >= shard_size and rg + 1 < md.num_row_groups:
+            out.append(Shard(first + len(out), url, source, "parquet", None, start, rg + 1, acc))
+            start, acc = rg + 1, 0
+    out.append(Shard(first + len(out), url, source, "parquet", None, start, None, acc or size))
+    return out

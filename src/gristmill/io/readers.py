@@ -1,0 +1,295 @@
+"""Read a shard into Arrow batches; records that cannot be read go to quarantine with where and why.
+
+Every record the reader meets ends up either in a batch or in the quarantine list, so counts reconcile.
+Ids come from the input's id field, else from the source name and the record's byte offset (JSONL/text
+lines) or row number (Parquet), so they are stable whatever the sharding or worker count.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import fsspec
+import orjson
+import pyarrow as pa
+
+from gristmill.io.paths import Shard
+from gristmill.record import derived_id, pop_path
+
+
+@dataclass
+class ReadOptions:
+    text_field: str = "text"
+    id_field: str = "id"
+    text_unit: str = "line"          # text format: "line" or "file"
+    max_record_bytes: int = 64 * 2**20
+    batch_rows: int = 2000
+    batch_bytes: int = 16 * 2**20
+
+
+@dataclass
+class ReadBatch:
+    table: pa.Table | None
+    quarantine: list[dict] = field(default_factory=list)
+    blank: int = 0          # blank lines skipped (not records)
+    bytes: int = 0          # input bytes consumed (decompressed)
+    problem: str | None = None  # a file-level problem, reported in the manifest
+
+
+SCHEMA = pa.schema([("id", pa.string()), ("text", pa.string()), ("meta", pa.string())])
+
+
+def _preview(raw: bytes) -> str:
+    return raw.decode("utf-8", errors="backslashreplace")
+
+
+def _open(shard: Shard):
+    fs, path = fsspec.core.url_to_fs(shard.path)
+    raw = fs.open(path, "rb")
+    if shard.compression == "gzip":
+        return raw, io.BufferedReader(gzip.GzipFile(fileobj=raw), 1 << 20)
+    if shard.compression == "zstd":
+        import zstandard
+
+        return raw, io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True),
+                                      1 << 20)
+    return raw, raw
+
+
+def _stream_error(e: Exception, shard: Shard) -> str:
+    kind = {"gzip": "gzip", "zstd": "zstd"}.get(shard.compression or "", "file")
+    if isinstance(e, EOFError):
+        return f"truncated {kind} stream: {e}"
+    return f"corrupt {kind} stream: {type(e).__name__}: {e}"
+
+
+def _lines(shard: Shard, f) -> Iterator[tuple[int, bytes]]:
+    """(offset, line) for lines that *start* in [start, end); the last one may run past ``end``."""
+    pos = 0
+    if shard.start:
+        f.seek(shard.start - 1)
+        pos = shard.start - 1 + len(f.readline())
+    while shard.end is None or pos < shard.end:
+        line = f.readline()
+        if not line:
+            return
+        yield pos, line
+        pos += len(line)
+
+
+def read_shard(shard: Shard, opts: ReadOptions) -> Iterator[ReadBatch]:
+    if shard.format == "parquet":
+        yield from _read_parquet(shard, opts)
+    elif shard.format == "text" and opts.text_unit == "file":
+        yield from _read_text_file(shard, opts)
+    else:
+        yield from _read_lines(shard, opts)
+
+
+def _read_lines(shard: Shard, opts: ReadOptions) -> Iterator[ReadBatch]:
+    is_json = shard.format == "jsonl"
+    ids: list[str] = []
+    texts: list[str] = []
+    metas: list[str | None] = []
+    batch = ReadBatch(None)
+    size = 0
+    raw, f = _open(shard)
+    last = shard.start
+    try:
+        lines = _lines(shard, f)
+        while True:
+            try:
+                item = next(lines, None)
+            except (EOFError, OSError, zlib.error, ValueError) as e:
+                if type(e).__name__ == "UnsupportedOperation":
+                    raise
+                msg = _stream_error(e, shard)
+                batch.quarantine.append(_q(shard, last, msg, b""))
+                batch.problem = msg
+                break
+            except Exception as e:  # zstandard.ZstdError and friends
+                msg = _stream_error(e, shard)
+                batch.quarantine.append(_q(shard, last, msg, b""))
+                batch.problem = msg
+                break
+            if item is None:
+                break
+            offset, line = item
+            last = offset + len(line)
+            batch.bytes += len(line)
+            body = line.rstrip(b"\r\n")
+            if not body.strip():
+                batch.blank += 1
+                continue
+            if len(body) > opts.max_record_bytes:
+                batch.quarantine.append(_q(shard, offset, f"record is {len(body):,} bytes, over "
+                                           f"input.max_record_bytes ({opts.max_record_bytes:,})", body))
+                continue
+            if is_json:
+                rec, err = _parse_json(body, opts)
+                if err:
+                    batch.quarantine.append(_q(shard, offset, err, body))
+                    continue
+                text, rid, meta = rec
+                ids.append(rid if rid is not None else derived_id(shard.source, offset))
+                texts.append(text)
+                metas.append(meta)
+            else:
+                try:
+                    text = body.decode("utf-8")
+                except UnicodeDecodeError as e:
+                    batch.quarantine.append(_q(shard, offset, f"invalid UTF-8 at byte {e.start} of the line", body))
+                    continue
+                ids.append(derived_id(shard.source, offset))
+                texts.append(text)
+                metas.append(None)
+            size += len(body)
+            if len(ids) >= opts.batch_rows or size >= opts.batch_bytes:
+                batch.table = _table(ids, texts, metas, is_json)
+                yield batch
+                ids, texts, metas, size, batch = [], [], [], 0, ReadBatch(None)
+    finally:
+        raw.close()
+    if ids:
+        batch.table = _table(ids, texts, metas, is_json)
+    if batch.table is not None or batch.quarantine or batch.blank or batch.bytes or batch.problem:
+        yield batch
+
+
+def _table(ids, texts, metas, is_json) -> pa.Table:
+    cols = [pa.array(ids, pa.string()), pa.array(texts, pa.string())]
+    if is_json:
+        return pa.Table.from_arrays([*cols, pa.array(metas, pa.string())], schema=SCHEMA)
+    return pa.Table.from_arrays(cols, names=["id", "text"])
+
+
+def _parse_json(body: bytes, opts: ReadOptions) -> tuple[tuple | None, str | None]:
+    try:
+        rec = orjson.loads(body)
+    except orjson.JSONDecodeError as e:
+        msg = str(e)
+        if "utf-8" in msg.lower() or "surrogate" in msg.lower():
+            return None, f"invalid UTF-8 or surrogate in JSON: {msg}"
+        return None, f"invalid JSON: {msg}"
+    if not isinstance(rec, dict):
+        return None, f"expected a JSON object, got {type(rec).__name__}"
+    try:
+        text = pop_path(rec, opts.text_field)
+    except KeyError:
+        return None, f"missing text field '{opts.text_field}'"
+    if not isinstance(text, str):
+        return None, f"text field '{opts.text_field}' is {type(text).__name__}, expected a string"
+    rid = pop_path(rec, opts.id_field, None)
+    if rid is not None:
+        if isinstance(rid, str | int) and not isinstance(rid, bool):
+            rid = str(rid)
+        else:
+            return None, f"id field '{opts.id_field}' is {type(rid).__name__}, expected a string or integer"
+    meta = orjson.dumps(rec).decode() if rec else None
+    return (text, rid, meta), None
+
+
+def _q(shard: Shard, offset: int, error: str, raw: bytes | str) -> dict:
+    return {"source": shard.source, "path": shard.path, "offset": offset, "error": error,
+            "raw": raw if isinstance(raw, str) else _preview(raw)}
+
+
+def _read_text_file(shard: Shard, opts: ReadOptions) -> Iterator[ReadBatch]:
+    raw, f = _open(shard)
+    batch = ReadBatch(None)
+    try:
+        data = f.read(opts.max_record_bytes + 1)
+    except Exception as e:
+        batch.quarantine.append(_q(shard, 0, _stream_error(e, shard), b""))
+        batch.problem = batch.quarantine[-1]["error"]
+        yield batch
+        return
+    finally:
+        raw.close()
+    batch.bytes = len(data)
+    if len(data) > opts.max_record_bytes:
+        batch.quarantine.append(_q(shard, 0, f"file is over input.max_record_bytes ({opts.max_record_bytes:,})",
+                                   data[:4096]))
+    elif not data.strip():
+        batch.blank = 1
+        batch.problem = "empty file"
+    else:
+        try:
+            text = data.decode("utf-8")
+            batch.table = _table([shard.source], [text], [None], False)
+        except UnicodeDecodeError as e:
+            batch.quarantine.append(_q(shard, e.start, f"invalid UTF-8 at byte {e.start}", data))
+    yield batch
+
+
+def _read_parquet(shard: Shard, opts: ReadOptions) -> Iterator[ReadBatch]:
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    fs, path = fsspec.core.url_to_fs(shard.path)
+    try:
+        fh = fs.open(path, "rb")
+        pf = pq.ParquetFile(fh)
+    except Exception as e:
+        msg = f"unreadable Parquet file: {type(e).__name__}: {e}"
+        yield ReadBatch(None, [_q(shard, 0, msg, b"")], problem=msg)
+        return
+    md = pf.metadata
+    end = md.num_row_groups if shard.end is None else shard.end
+    groups = list(range(shard.start, end))
+    row = sum(md.row_group(i).num_rows for i in range(shard.start))
+    try:
+        for rb in pf.iter_batches(batch_size=opts.batch_rows, row_groups=groups):
+            t = pa.Table.from_batches([rb])
+            batch = ReadBatch(None, bytes=rb.nbytes)
+            n = t.num_rows
+            rows = list(range(row, row + n))
+            row += n
+            text_col = _column(t, opts.text_field)
+            if text_col is None or not (pa.types.is_string(text_col.type) or pa.types.is_large_string(text_col.type)):
+                why = (f"missing text column '{opts.text_field}'" if text_col is None else
+                       f"text column '{opts.text_field}' is {text_col.type}, expected a string")
+                batch.quarantine.extend(_q(shard, r, why, _row_json(rec)) for r, rec in zip(rows, t.to_pylist(), strict=True))
+                yield batch
+                continue
+            valid = pc.is_valid(text_col)
+            if not pc.all(valid).as_py():
+                bad = pc.invert(valid)
+                for r, rec in zip(pc.filter(pa.array(rows), bad).to_pylist(), t.filter(bad).to_pylist(), strict=True):
+                    batch.quarantine.append(_q(shard, r, f"text column '{opts.text_field}' is null", _row_json(rec)))
+                t = t.filter(valid)
+                rows = pc.filter(pa.array(rows), valid).to_pylist()
+            id_col = _column(t, opts.id_field)
+            ids = id_col.cast(pa.string()).to_pylist() if id_col is not None else [None] * t.num_rows
+            ids = [i if i is not None else derived_id(shard.source, r) for i, r in zip(ids, rows, strict=True)]
+            rest = [c for c in t.column_names if c not in (opts.text_field, opts.id_field, "id", "text")]
+            cols = [pa.array(ids, pa.string()), _column(t, opts.text_field).cast(pa.string())]
+            batch.table = pa.Table.from_arrays([*cols, *(t.column(c) for c in rest)], names=["id", "text", *rest])
+            yield batch
+    except Exception as e:
+        msg = f"corrupt Parquet data: {type(e).__name__}: {e}"
+        yield ReadBatch(None, [_q(shard, row, msg, b"")], problem=msg)
+    finally:
+        fh.close()
+
+
+def _column(t: pa.Table, path: str):
+    import pyarrow.compute as pc
+
+    parts = path.split(".")
+    if parts[0] not in t.column_names:
+        return None
+    col = t.column(parts[0])
+    for p in parts[1:]:
+        if not pa.types.is_struct(col.type) or col.type.get_field_index(p) < 0:
+            return None
+        col = pc.struct_field(col, p)
+    return col
+
+
+def _row_json(rec: dict) -> str:
+    return orjson.dumps(rec, default=str).decode()

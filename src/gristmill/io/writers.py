@@ -1,0 +1,152 @@
+"""Writers for kept, rejected and quarantined records. Files appear only when complete (temp name, rename).
+
+JSONL output restores each record's original fields from ``meta`` (the text and id go back to their
+configured fields) and adds the signal columns; Parquet output keeps ``meta`` as a JSON text column.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+from typing import IO
+
+import orjson
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from gristmill.record import set_path
+
+EXT = {"jsonl": ".jsonl", "parquet": ".parquet"}
+COMP_EXT = {"none": "", "gzip": ".gz", "zstd": ".zst"}
+
+
+def output_name(stem: str, fmt: str, compression: str) -> str:
+    if fmt == "parquet":
+        return stem + ".parquet"
+    return stem + ".jsonl" + COMP_EXT[compression]
+
+
+class AtomicFile:
+    """A local file written under ``NAME.tmp`` and renamed to ``NAME`` on :meth:`commit`."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.tmp = path + ".tmp"
+        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+
+    def commit(self) -> None:
+        os.replace(self.tmp, self.path)
+
+
+def _open_text_sink(path: str, compression: str) -> IO[bytes]:
+    raw = open(path, "wb")  # noqa: SIM115
+    if compression == "gzip":
+        # mtime=0 and no file name in the header: byte-identical output run after run
+        return gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=6)
+    if compression == "zstd":
+        import zstandard
+
+        return zstandard.ZstdCompressor(level=3).stream_writer(raw, closefd=True)
+    return raw
+
+
+class RecordWriter:
+    """Append Arrow tables to one JSONL or Parquet file; nothing is visible until :meth:`close`."""
+
+    def __init__(self, path: str, fmt: str = "jsonl", compression: str = "none", *,
+                 text_field: str = "text", id_field: str = "id") -> None:
+        self.file = AtomicFile(path)
+        self.fmt, self.compression = fmt, compression
+        self.text_field, self.id_field = text_field, id_field
+        self.rows = 0
+        self._sink = None
+        self._pq: pq.ParquetWriter | None = None
+        self._schema: pa.Schema | None = None
+
+    def write(self, table: pa.Table) -> None:
+        if table.num_rows == 0:
+            return
+        self.rows += table.num_rows
+        if self.fmt == "parquet":
+            if self._pq is None:
+                self._schema = table.schema
+                self._pq = pq.ParquetWriter(self.file.tmp, table.schema, compression="zstd")
+            elif table.schema != self._schema:
+                table = _conform(table, self._schema)
+            self._pq.write_table(table)
+            return
+        if self._sink is None:
+            self._sink = _open_text_sink(self.file.tmp, self.compression)
+        self._sink.write(jsonl_bytes(table, self.text_field, self.id_field))
+
+    def close(self) -> bool:
+        """Finish and rename into place; returns False (and writes nothing) if no row was written."""
+        if self._pq is not None:
+            self._pq.close()
+        elif self._sink is not None:
+            self._sink.close()
+        else:
+            return False
+        self.file.commit()
+        return True
+
+    def abort(self) -> None:
+        try:
+            if self._pq is not None:
+                self._pq.close()
+            elif self._sink is not None:
+                self._sink.close()
+        finally:
+            if os.path.exists(self.file.tmp):
+                os.remove(self.file.tmp)
+
+
+def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    """Give a later batch the schema of the file's first batch (missing columns as nulls)."""
+    cols = []
+    for f in schema:
+        if f.name in table.column_names:
+            cols.append(table.column(f.name).cast(f.type))
+        else:
+            cols.append(pa.nulls(table.num_rows, f.type))
+    return pa.Table.from_arrays(cols, schema=schema)
+
+
+def jsonl_bytes(table: pa.Table, text_field: str = "text", id_field: str = "id") -> bytes:
+    """Serialise rows as JSON lines: the id, the original fields (from ``meta``) with the text in place,
+    then every other column."""
+    names = table.column_names
+    cols = {n: table.column(n).to_pylist() for n in names}
+    ids, texts = cols.pop("id"), cols.pop("text")
+    metas = cols.pop("meta", None)
+    extra = list(cols.items())
+    dotted = "." in text_field
+    dotted_id = "." in id_field
+    out = []
+    dumps = orjson.dumps
+    for i in range(table.num_rows):
+        rec = {} if dotted_id else {id_field: ids[i]}
+        if metas is not None and metas[i]:
+            m = orjson.loads(metas[i])
+            if dotted:
+                rec.update(m)
+                set_path(rec, text_field, texts[i])
+            else:
+                rec[text_field] = texts[i]
+                rec.update(m)
+        else:
+            set_path(rec, text_field, texts[i])
+        if dotted_id:
+            set_path(rec, id_field, ids[i])
+        for name, values in extra:
+            rec[name] = values[i]
+        out.append(dumps(rec, option=orjson.OPT_APPEND_NEWLINE | orjson.OPT_SERIALIZE_NUMPY, default=str))
+    return b"".join(out)
+
+
+def write_quarantine(path: str, rows: list[dict]) -> None:
+    f = AtomicFile(path)
+    with open(f.tmp, "wb") as fh:
+        for r in rows:
+            fh.write(orjson.dumps(r, option=orjson.OPT_APPEND_NEWLINE))
+    f.commit()

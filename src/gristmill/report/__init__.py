@@ -1,0 +1,1 @@
+"""Reports about a run: the terminal summary and a self-contained HTML summary."""

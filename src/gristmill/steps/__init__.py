@@ -1,0 +1,9 @@
+"""Per-document steps, one module each. ``REGISTRY`` maps a recipe's step name to its class."""
+
+from gristmill.dedup import exact as _exact  # noqa: F401  (registers exact_dedup)
+from gristmill.steps import filter as _filter  # noqa: F401
+from gristmill.steps import langid as _langid  # noqa: F401
+from gristmill.steps import normalize as _normalize  # noqa: F401
+from gristmill.steps.base import REGISTRY, Result, Step
+
+__all__ = ["REGISTRY", "Result", "Step"]

@@ -1,0 +1,60 @@
+"""``normalize``: repair and normalise text without damaging Chinese."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import pyarrow as pa
+
+from gristmill.params import param
+from gristmill.steps.base import Result, Step, register, text_column, with_column
+from gristmill.text import normalize as tn
+
+
+@dataclass
+class NormalizeParams:
+    fix_mojibake: bool = param(True, "repair UTF-8 read as Latin-1/cp1252 (ftfy, with Chinese punctuation kept)")
+    form: Literal["NFC", "NFKC", "none"] = param("NFC", "Unicode normal form; NFKC also folds full-width "
+                                                  "punctuation, so it is not the default")
+    remove_controls: bool = param(True, "drop control, zero-width and BOM characters (tab and newline stay)")
+    whitespace: bool = param(True, "\\r\\n to \\n, odd spaces to plain ones, strip trailing spaces "
+                                   "(indentation is kept)")
+    max_blank_lines: int = param(1, "keep at most this many consecutive blank lines (-1: no limit)", min=-1)
+    fold_fullwidth_ascii: bool = param(False, "fold full-width Latin letters and digits (Ａ０) to ASCII; "
+                                               "Chinese punctuation (，。！) is never folded")
+    convert: Literal["none", "t2s", "s2t", "s2tw", "tw2s", "s2twp", "tw2sp", "hk2s", "s2hk"] = param(
+        "none", "Simplified/Traditional Chinese conversion with OpenCC (needs gristmill[zh])")
+
+
+@register
+class Normalize(Step):
+    """Repair mojibake, normalise Unicode, controls and whitespace; optional Simplified<->Traditional."""
+
+    name = "normalize"
+    Params = NormalizeParams
+    outputs = ("text",)
+
+    def setup(self) -> None:
+        p: NormalizeParams = self.params
+        if p.convert != "none":
+            self._cc = tn.opencc_converter(p.convert)
+
+    def normalize(self, text: str) -> str:
+        p: NormalizeParams = self.params
+        if p.fix_mojibake:
+            text = tn.fix_mojibake(text)
+        if p.remove_controls:
+            text = tn.remove_controls(text)
+        text = tn.unicode_normalize(text, p.form)
+        if p.fold_fullwidth_ascii:
+            text = tn.fold_fullwidth_ascii(text)
+        if p.whitespace:
+            text = tn.normalize_whitespace(text, max_blank_lines=p.max_blank_lines)
+        if p.convert != "none":
+            text = self._cc.convert(text)
+        return text
+
+    def process(self, table: pa.Table) -> Result:
+        out = [self.normalize(t) for t in text_column(table)]
+        return Result(with_column(table, "text", pa.array(out, pa.string())))

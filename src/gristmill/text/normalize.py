@@ -1,0 +1,83 @@
+"""Unicode repair and normalisation that keeps Chinese intact.
+
+>>> fix_mojibake("æ\\x88\\x91ä»¬")     # UTF-8 Chinese that was decoded as Latin-1
+'我们'
+>>> fold_fullwidth_ascii("ＧＰＴ－４，你好！")   # letters and digits fold; Chinese punctuation stays
+'GPT－4，你好！'
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+# A UTF-8 lead byte seen as Latin-1/cp1252 followed by a continuation byte seen the same way: the mark of
+# the mojibake ftfy can undo. Text without it is left alone, which keeps the step fast on clean text.
+_CONT = "\u0080-\u00bf\u20ac\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030\u0160\u2039\u0152\u017d" \
+        "\u2018\u2019\u201c\u201d\u2022\u2013\u2014\u02dc\u2122\u0161\u203a\u0153\u017e\u0178"
+MOJIBAKE_HINT = re.compile(f"[\u00c2-\u00f4][{_CONT}]")
+
+# C0/C1 controls except tab and newline, plus zero-width and BOM characters that carry no text.
+_CONTROL = re.compile("[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u200b\u2060\ufeff]")
+_TRAILING_WS = re.compile(r"[ \t\u3000\u00a0]+$", re.M)
+_ODD_SPACES = re.compile("[\u00a0\u2000-\u200a\u202f\u205f]")
+_FW_ALNUM = {c: c - 0xFEE0 for r in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A))
+             for c in range(r[0], r[1] + 1)}
+
+
+@lru_cache(maxsize=1)
+def _ftfy_config():
+    import ftfy
+
+    # ftfy's defaults turn full-width Chinese punctuation into ASCII and uncurl “” quotes: both off.
+    return ftfy.TextFixerConfig(fix_character_width=False, uncurl_quotes=False, normalization=None,
+                                fix_line_breaks=False, remove_control_chars=False, explain=False)
+
+
+def fix_mojibake(text: str) -> str:
+    """Undo UTF-8-read-as-Latin-1/cp1252 damage; text without the telltale pattern is returned as is."""
+    if text.isascii() or not MOJIBAKE_HINT.search(text):
+        return text
+    import ftfy
+
+    return ftfy.fix_text(text, _ftfy_config())
+
+
+def fold_fullwidth_ascii(text: str) -> str:
+    """Fold full-width Latin letters and digits (Ａ, ０) to ASCII; punctuation such as ，！ stays."""
+    return text.translate(_FW_ALNUM)
+
+
+def normalize_whitespace(text: str, *, max_blank_lines: int = 1) -> str:
+    """Line endings to \\n, odd spaces (NBSP, thin, en…) to a plain space, trailing spaces removed,
+    at most ``max_blank_lines`` blank lines in a row (-1: no limit). Indentation is kept (code, tables).
+
+    >>> normalize_whitespace("a\\u00a0b  \\r\\n\\r\\n\\r\\n  c\\u3000")
+    'a b\\n\\n  c'
+    """
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not text.isascii():
+        text = _ODD_SPACES.sub(" ", text.replace("\u2028", "\n").replace("\u2029", "\n\n"))
+    text = _TRAILING_WS.sub("", text)
+    if max_blank_lines >= 0:
+        text = re.sub(f"\n{{{max_blank_lines + 2},}}", "\n" * (max_blank_lines + 1), text)
+    return text.strip("\n")
+
+
+def remove_controls(text: str) -> str:
+    return _CONTROL.sub("", text)
+
+
+def unicode_normalize(text: str, form: str) -> str:
+    if form == "none" or text.isascii():
+        return text
+    return unicodedata.normalize(form, text)
+
+
+@lru_cache(maxsize=8)
+def opencc_converter(config: str):
+    import opencc
+
+    return opencc.OpenCC(config if config.endswith(".json") else config + ".json")

@@ -1,0 +1,61 @@
+"""Shared fixtures: real data from ../shared/data and small helpers to write inputs."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "data"
+
+
+def shared(rel: str) -> Path:
+    p = SHARED / rel
+    if not p.exists():
+        pytest.fail(f"shared test data missing: {p} (the tests expect ../shared/data beside the repository)")
+    return p
+
+
+def read_jsonl(path: Path | str) -> list[dict]:
+    path = Path(path)
+    op = gzip.open if path.suffix == ".gz" else open
+    with op(path, "rt", encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def write_jsonl(path: Path, rows: list[dict]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8") as f:
+        for r in rows:
+            f.write(json.dumps(r, ensure_ascii=False) + "\n")
+    return path
+
+
+def output_rows(out: Path, part: str = "kept") -> list[dict]:
+    rows = []
+    for p in sorted((out / part).glob("*.jsonl*")):
+        rows += read_jsonl(p)
+    return rows
+
+
+def tree_bytes(out: Path, parts=("kept", "rejected", "quarantine")) -> dict[str, bytes]:
+    """Every output data file's bytes, keyed by relative path (for byte-identity checks)."""
+    res = {}
+    for part in parts:
+        for p in sorted((out / part).rglob("*")):
+            if p.is_file():
+                res[str(p.relative_to(out))] = p.read_bytes()
+    return res
+
+
+@pytest.fixture(scope="session")
+def en_docs() -> list[dict]:
+    return read_jsonl(shared("text_en/c4_sample_shared.jsonl"))
+
+
+@pytest.fixture(scope="session")
+def zh_docs() -> list[dict]:
+    return read_jsonl(shared("text_zh/manpages_zh_cn_shared.jsonl.gz"))
