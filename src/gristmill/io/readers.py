@@ -53,11 +53,45 @@ def _open(shard: Shard):
     if shard.compression == "gzip":
         return raw, io.BufferedReader(gzip.GzipFile(fileobj=raw), 1 << 20)
     if shard.compression == "zstd":
+        return raw, io.BufferedReader(_ZstdStream(raw), 1 << 20)
+    return raw, raw
+
+
+class _ZstdStream(io.RawIOBase):
+    """Decompress all frames of a .zst file; a stream that stops inside a frame raises EOFError
+    (zstandard's own stream reader ends silently on truncated input)."""
+
+    def __init__(self, raw) -> None:
         import zstandard
 
-        return raw, io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True),
-                                      1 << 20)
-    return raw, raw
+        self._zstd = zstandard
+        self.raw = raw
+        self.dobj = zstandard.ZstdDecompressor().decompressobj()
+        self.buf = b""
+        self.started = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:
+        while not self.buf:
+            chunk = self.raw.read(1 << 20)
+            if not chunk:
+                if self.started and not self.dobj.eof:
+                    raise EOFError("the file ends inside a zstd frame")
+                return 0
+            while chunk:
+                self.started = True
+                self.buf += self.dobj.decompress(chunk)
+                chunk = b""
+                if self.dobj.eof:
+                    chunk = self.dobj.unused_data
+                    self.dobj = self._zstd.ZstdDecompressor().decompressobj()
+                    self.started = bool(chunk)
+        n = min(len(b), len(self.buf))
+        b[:n] = self.buf[:n]
+        self.buf = self.buf[n:]
+        return n
 
 
 def _stream_error(e: Exception, shard: Shard) -> str:
@@ -121,18 +155,19 @@ def _read_lines(shard: Shard, opts: ReadOptions) -> Iterator[ReadBatch]:
             offset, line = item
             last = offset + len(line)
             batch.bytes += len(line)
-            body = line.rstrip(b"\r\n")
+            line = line[:-1] if line.endswith(b"\n") else line   # quarantine keeps every other byte
+            body = line[:-1] if line.endswith(b"\r") else line
             if not body.strip():
                 batch.blank += 1
                 continue
             if len(body) > opts.max_record_bytes:
                 batch.quarantine.append(_q(shard, offset, f"record is {len(body):,} bytes, over "
-                                           f"input.max_record_bytes ({opts.max_record_bytes:,})", body))
+                                           f"input.max_record_bytes ({opts.max_record_bytes:,})", line))
                 continue
             if is_json:
                 rec, err = _parse_json(body, opts)
                 if err:
-                    batch.quarantine.append(_q(shard, offset, err, body))
+                    batch.quarantine.append(_q(shard, offset, err, line))
                     continue
                 text, rid, meta = rec
                 ids.append(rid if rid is not None else derived_id(shard.source, offset))
@@ -142,7 +177,7 @@ def _read_lines(shard: Shard, opts: ReadOptions) -> Iterator[ReadBatch]:
                 try:
                     text = body.decode("utf-8")
                 except UnicodeDecodeError as e:
-                    batch.quarantine.append(_q(shard, offset, f"invalid UTF-8 at byte {e.start} of the line", body))
+                    batch.quarantine.append(_q(shard, offset, f"invalid UTF-8 at byte {e.start} of the line", line))
                     continue
                 ids.append(derived_id(shard.source, offset))
                 texts.append(text)
@@ -171,10 +206,11 @@ def _parse_json(body: bytes, opts: ReadOptions) -> tuple[tuple | None, str | Non
     try:
         rec = orjson.loads(body)
     except orjson.JSONDecodeError as e:
-        msg = str(e)
-        if "utf-8" in msg.lower() or "surrogate" in msg.lower():
-            return None, f"invalid UTF-8 or surrogate in JSON: {msg}"
-        return None, f"invalid JSON: {msg}"
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError as u:
+            return None, f"invalid UTF-8 at byte {u.start} of the line (binary or mis-encoded data)"
+        return None, f"invalid JSON: {e}"
     if not isinstance(rec, dict):
         return None, f"expected a JSON object, got {type(rec).__name__}"
     try:
