@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 import zstandard
 
-from gristmill.io.paths import Shard, detect, plan_shards
+from gristmill.io.paths import detect, plan_shards
 from gristmill.io.readers import ReadOptions, read_shard
 from tests.conftest import read_jsonl, shared
 

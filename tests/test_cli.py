@@ -1,0 +1,86 @@
+"""The command line: help, steps, validate, run, demo, and errors as one line plus a hint."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from tests.conftest import output_rows, write_jsonl
+
+
+def cli(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "gristmill", *args], capture_output=True, text=True, cwd=cwd,
+                          env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"})
+
+
+def test_help_lists_every_command_with_a_description():
+    r = cli("--help")
+    assert r.returncode == 0
+    for cmd in ("run", "demo", "validate", "steps", "version"):
+        assert f"│ {cmd} " in r.stdout
+
+
+def test_steps_documents_parameters_and_defaults():
+    r = cli("steps")
+    assert r.returncode == 0
+    for name in ("normalize", "langid", "exact_dedup", "filter"):
+        assert name in r.stdout
+    assert "min_score" in r.stdout and "fix_mojibake" in r.stdout and "'NFC'" in r.stdout
+
+
+def test_validate_reports_file_line_and_key_without_traceback(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("steps:\n  - step: langid\n    keep: [english]\n")
+    r = cli("validate", str(bad))
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert f"{bad}:3: steps[0] (langid).keep: expected a list of language code" in r.stderr.replace("\n", "")
+    good = tmp_path / "good.yaml"
+    good.write_text("steps:\n  - step: langid\n    keep: [en, zh]\n")
+    assert cli("validate", str(good)).returncode == 0
+
+
+def test_user_mistakes_are_one_line_errors(tmp_path):
+    for args, needle in [(("run", str(tmp_path / "missing.yaml")), "recipe not found"),
+                         (("run", "--input", str(tmp_path / "nope.jsonl"), "-o", str(tmp_path / "o")), "input not found"),
+                         (("steps", "nosuchstep"), "unknown step")]:
+        r = cli(*args)
+        assert r.returncode == 2 and needle in r.stderr and "Traceback" not in r.stderr, r.stderr
+        assert "hint" in r.stderr
+
+
+def test_run_with_default_recipe_and_parquet_input(tmp_path, zh_docs):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table({"text": [d["text"] for d in zh_docs[:30]], "page": [d["id"] for d in zh_docs[:30]]}),
+                   tmp_path / "zh.parquet")
+    r = cli("run", "--input", str(tmp_path / "zh.parquet"), "--output", str(tmp_path / "o"), "--workers", "2")
+    assert r.returncode == 0, r.stderr
+    assert "reconciled" in r.stdout
+    rows = output_rows(tmp_path / "o")
+    assert len(rows) == 30 and rows[0]["page"] == zh_docs[0]["id"] and rows[0]["id"] == "zh.parquet:0"
+    assert (tmp_path / "o" / "report.html").read_text().count("<tr>") == 5
+
+
+def test_demo_end_to_end(tmp_path):
+    r = cli("demo", "--output", str(tmp_path / "demo"))
+    assert r.returncode == 0, r.stderr
+    m = json.loads((tmp_path / "demo" / "manifest.json").read_text())
+    assert m["reconciled"] and m["counts"]["input"] == 625
+    langs = {row["lang"] for row in output_rows(tmp_path / "demo")}
+    assert {"en", "zh"} <= langs
+    html = (tmp_path / "demo" / "report.html").read_text(encoding="utf-8")
+    assert "reconciled" in html and "langid" in html
+    assert "input 625 = kept" in r.stdout
+
+
+def test_quarantine_from_the_cli(tmp_path, en_docs):
+    p = write_jsonl(tmp_path / "in.jsonl", [{"id": d["id"], "text": d["text"]} for d in en_docs[:5]])
+    with open(p, "ab") as f:
+        f.write(b'{"id": "x", "text": "\xff\xfe"}\n{"truncated": \n')
+    r = cli("run", "--input", str(p), "--output", str(tmp_path / "o"), "--workers", "1")
+    assert r.returncode == 0, r.stderr
+    q = output_rows(tmp_path / "o", "quarantine")
+    assert [x["offset"] for x in q] == sorted(x["offset"] for x in q) and len(q) == 2
+    assert "quarantined 2" in r.stdout

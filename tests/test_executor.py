@@ -1,0 +1,182 @@
+"""The local executor: nothing lost, byte-identical for 1 or N workers, resumable after kill -9."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import fsspec
+import pyarrow.parquet as pq
+import pytest
+
+from gristmill import GristmillError, run
+from tests.conftest import read_jsonl, shared, tree_bytes, write_jsonl
+
+RECIPE = """
+input:
+  shard_size: {shard_size}
+output:
+  format: {fmt}
+steps:
+  - step: normalize
+  - step: langid
+  - step: exact_dedup
+  - step: filter
+    name: quality
+    rules:
+      long_enough: "len(text) >= 200"
+      mostly_letters: "han_frac > 0.2 or lang == 'en'"
+"""
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> Path:
+    """~8 MB of real English and Chinese JSONL with exact copies and bad lines mixed in."""
+    d = tmp_path_factory.mktemp("corpus")
+    py = read_jsonl(shared("text_en/python311_doc_shared.jsonl.gz"))
+    zh = read_jsonl(shared("text_zh/manpages_zh_cn_shared.jsonl.gz"))
+    fort = read_jsonl(shared("text_zh/fortunes_zh_shared.jsonl.gz"))
+    write_jsonl(d / "en" / "python.jsonl", [{"id": r["id"], "text": r["text"], "html": r["html"]} for r in py])
+    write_jsonl(d / "zh" / "man.jsonl", [{k: r[k] for k in ("id", "text", "roff")} for r in zh] +
+                [{"id": f"again-{r['id']}", "text": r["text"]} for r in zh[:30]])
+    with open(d / "zh" / "fortunes.jsonl", "w", encoding="utf-8") as f:
+        for i, r in enumerate(fort):
+            f.write(json.dumps({"text": r["text"], "raw": r["raw"]}, ensure_ascii=False) + "\n")
+            if i % 500 == 7:
+                f.write('{"text": broken json\n')
+    return d
+
+
+def recipe_file(tmp_path: Path, shard_size="400KB", fmt="jsonl") -> str:
+    p = tmp_path / f"recipe-{fmt}-{shard_size}.yaml"
+    p.write_text(RECIPE.format(shard_size=shard_size, fmt=fmt))
+    return str(p)
+
+
+def test_reconciles_and_accounts_for_every_record(tmp_path, corpus):
+    m = run(recipe_file(tmp_path), inputs=[str(corpus)], output=str(tmp_path / "o"), workers=2, quiet=True)
+    c = m["counts"]
+    assert m["reconciled"] and c["input"] == c["kept"] + c["rejected"] + c["quarantined"]
+    assert c["quarantined"] == 8  # the broken lines
+    steps = {s["name"]: s for s in m["steps"]}
+    assert steps["exact_dedup"]["rejected"]["duplicate"] >= 30  # our 30 copies + natural repeats in fortunes
+    rejected_rows = [r for p in (tmp_path / "o" / "rejected").glob("*exact_dedup*") for r in read_jsonl(p)]
+    assert {f"again-{r['id']}" for r in read_jsonl(corpus / "zh" / "man.jsonl")[:30]} <= {r["id"] for r in rejected_rows}
+    assert set(steps["quality"]["rejected"]) <= {"long_enough", "mostly_letters"}
+    kept = sum(len(read_jsonl(p)) for p in (tmp_path / "o" / "kept").glob("*.jsonl"))
+    rejected = sum(len(read_jsonl(p)) for p in (tmp_path / "o" / "rejected").glob("*.jsonl"))
+    quarantined = sum(len(read_jsonl(p)) for p in (tmp_path / "o" / "quarantine").glob("*.jsonl"))
+    assert (kept, rejected, quarantined) == (c["kept"], c["rejected"], c["quarantined"])
+    assert m["shards"] > 10 and m["recipe_hash"] and m["versions"]["pyarrow"]
+    q = read_jsonl(next((tmp_path / "o" / "quarantine").glob("*.jsonl")))[0]
+    assert q["source"] == "corpus0/zh/fortunes.jsonl" or q["source"].endswith("zh/fortunes.jsonl")
+    assert q["error"].startswith("invalid JSON") and q["raw"] == '{"text": broken json'
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "parquet"])
+def test_one_and_two_workers_give_byte_identical_output(tmp_path, corpus, fmt):
+    r = recipe_file(tmp_path, fmt=fmt)
+    a = run(r, inputs=[str(corpus)], output=str(tmp_path / "w1"), workers=1, quiet=True)
+    b = run(r, inputs=[str(corpus)], output=str(tmp_path / "w2"), workers=2, quiet=True)
+    ta, tb = tree_bytes(tmp_path / "w1"), tree_bytes(tmp_path / "w2")
+    assert ta and ta == tb
+    assert a["counts"] == b["counts"] and a["steps"][0]["in"] == b["steps"][0]["in"]
+    if fmt == "parquet":
+        t = pq.read_table(next((tmp_path / "w1" / "kept").glob("*.parquet")))
+        assert {"id", "text", "meta", "lang", "lang_score", "han_frac"} <= set(t.column_names)
+
+
+def test_original_fields_survive_in_jsonl_output(tmp_path, corpus):
+    run(recipe_file(tmp_path), inputs=[str(corpus / "zh" / "man.jsonl")], output=str(tmp_path / "o"),
+        workers=1, quiet=True)
+    src = {r["id"]: r for r in read_jsonl(corpus / "zh" / "man.jsonl")}
+    out = [r for p in sorted((tmp_path / "o" / "kept").glob("*.jsonl")) for r in read_jsonl(p)]
+    assert out
+    for r in out:
+        assert r["roff"] == src[r["id"]]["roff"] and r["lang"] in ("zh", "en")
+
+
+def _cli(*args, **kw):
+    return subprocess.run([sys.executable, "-m", "gristmill", *args], capture_output=True, text=True, **kw)
+
+
+def _kill_when(cmd: list[str], done_dir: Path, predicate, timeout=120.0) -> bool:
+    """Start ``gristmill run``, kill -9 its whole process group once ``predicate(markers)`` holds."""
+    p = subprocess.Popen([sys.executable, "-m", "gristmill", *cmd], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL, start_new_session=True)
+    t0 = time.time()
+    killed = False
+    while p.poll() is None and time.time() - t0 < timeout:
+        names = os.listdir(done_dir) if done_dir.exists() else []
+        if predicate(names):
+            os.killpg(p.pid, signal.SIGKILL)
+            killed = True
+            break
+        time.sleep(0.005)
+    p.wait()
+    return killed
+
+
+@pytest.mark.slow
+def test_resume_after_kill_9_at_several_points_is_byte_identical(tmp_path, corpus):
+    r = recipe_file(tmp_path, shard_size="200KB")
+    ref = run(r, inputs=[str(corpus)], output=str(tmp_path / "ref"), workers=2, quiet=True)
+    n = ref["shards"]
+    points = {
+        "early": lambda names: len([x for x in names if x.startswith("s0-")]) >= 1,
+        "mid-stage-1": lambda names: len([x for x in names if x.startswith("s0-")]) >= n // 2,
+        "after-reduce": lambda names: any(x.startswith("reduce-") for x in names),
+        "mid-stage-2": lambda names: len([x for x in names if x.startswith("s1-")]) >= n // 3,
+    }
+    killed_any = 0
+    for name, pred in points.items():
+        out = tmp_path / name
+        cmd = ["run", r, "--input", str(corpus), "--output", str(out), "--workers", "2", "--quiet"]
+        killed_any += _kill_when(cmd, out / "_work" / "done", pred)
+        assert not (out / "manifest.json").exists() or not killed_any
+        res = _cli(*cmd)  # resume is the default
+        assert res.returncode == 0, res.stderr
+        assert tree_bytes(out) == tree_bytes(tmp_path / "ref"), name
+        m = json.loads((out / "manifest.json").read_text())
+        assert m["counts"] == ref["counts"] and m["reconciled"]
+    assert killed_any >= 3  # the kills really happened mid-run
+
+
+def test_output_folder_protection_and_no_resume(tmp_path, corpus):
+    inp = [str(corpus / "zh" / "man.jsonl")]
+    r1, r2 = recipe_file(tmp_path), recipe_file(tmp_path, shard_size="1MB")
+    run(r1, inputs=inp, output=str(tmp_path / "o"), workers=1, quiet=True)
+    with pytest.raises(GristmillError, match="holds a different run"):
+        run(r2, inputs=inp, output=str(tmp_path / "o"), workers=1, quiet=True)
+    m = run(r2, inputs=inp, output=str(tmp_path / "o"), workers=1, quiet=True, resume=False)
+    assert m["reconciled"] and m["tasks_run"] == 2 * m["shards"]
+    again = run(r2, inputs=inp, output=str(tmp_path / "o"), workers=1, quiet=True)
+    assert again["tasks_run"] == 0 and again["counts"] == m["counts"]
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "thesis.tex").write_text("x")
+    with pytest.raises(GristmillError, match="holds files gristmill did not write"):
+        run(r1, inputs=inp, output=str(tmp_path / "mine"), workers=1, quiet=True)
+
+
+def test_memory_filesystem_input_and_output(tmp_path, zh_docs):
+    fs = fsspec.filesystem("memory")
+    with fs.open("/src/zh.jsonl", "wb") as f:
+        for d in zh_docs[:20]:
+            f.write((json.dumps({"id": d["id"], "text": d["text"]}, ensure_ascii=False) + "\n").encode())
+    m = run(None, inputs=["memory://src/zh.jsonl"], output="memory://dst", workers=1, quiet=True)
+    assert m["counts"]["kept"] == 20
+    assert fs.exists("/dst/manifest.json") and fs.exists("/dst/kept/part-00000.jsonl")
+    with fs.open("/dst/kept/part-00000.jsonl", "rb") as f:
+        assert len(f.read().splitlines()) == 20
+
+
+def test_missing_input_and_no_input_are_clear_errors(tmp_path):
+    with pytest.raises(GristmillError, match="input not found"):
+        run(None, inputs=[str(tmp_path / "nope.jsonl")], output=str(tmp_path / "o"), quiet=True)
+    with pytest.raises(GristmillError, match="names no input"):
+        run(None, output=str(tmp_path / "o"), quiet=True)
