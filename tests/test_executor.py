@@ -180,3 +180,16 @@ def test_missing_input_and_no_input_are_clear_errors(tmp_path):
         run(None, inputs=[str(tmp_path / "nope.jsonl")], output=str(tmp_path / "o"), quiet=True)
     with pytest.raises(GristmillError, match="names no input"):
         run(None, output=str(tmp_path / "o"), quiet=True)
+
+
+def test_a_50_mb_document_is_quarantined_and_the_run_goes_on(tmp_path, zh_docs):
+    p = tmp_path / "huge.jsonl"
+    with open(p, "w", encoding="utf-8") as f:
+        f.write(json.dumps({"id": "before", "text": zh_docs[0]["text"]}, ensure_ascii=False) + "\n")
+        f.write(json.dumps({"id": "huge", "text": zh_docs[1]["text"] * (50 * 2**20 // len(zh_docs[1]["text"].encode()))},
+                           ensure_ascii=False) + "\n")
+        f.write(json.dumps({"id": "after", "text": zh_docs[2]["text"]}, ensure_ascii=False) + "\n")
+    m = run(None, inputs=[str(p)], output=str(tmp_path / "o"), workers=1, quiet=True)
+    assert m["counts"] == {"input": 3, "kept": 2, "rejected": 0, "quarantined": 1} and m["reconciled"]
+    q = read_jsonl(next((tmp_path / "o" / "quarantine").glob("*.jsonl")))[0]
+    assert "over input.max_record_bytes" in q["error"] and len(q["raw"].encode()) > 50 * 10**6 - 10**6

@@ -197,7 +197,7 @@ def test_empty_file_and_huge_record(tmp_path):
     rows, q, _, _ = read_all(p, max_record_bytes=16 * 2**20)
     assert [r["id"] for r in rows] == ["small"]
     assert "over input.max_record_bytes" in q[0]["error"] and q[0]["offset"] == 0
-    rows, q, _, _ = read_all(p)  # the default limit (64 MiB) accepts it
+    rows, q, _, _ = read_all(p)  # the default limit (32 MiB) accepts it
     assert [r["id"] for r in rows] == ["big", "small"] and len(rows[0]["text"]) == len(big)
 
 

@@ -74,9 +74,11 @@ def test_missing_recipe_file_is_a_clear_error(tmp_path):
 
 
 def test_missing_extra_is_reported_at_load_time(monkeypatch):
-    from gristmill.steps.normalize import Normalize
+    import importlib.util
 
-    monkeypatch.setattr(Normalize, "requires", {"surely_not_installed_mod": "zh"})
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda m, *a: None if m == "opencc" else real(m, *a))
+    load_recipe(text="steps:\n  - step: normalize\n")  # no conversion: OpenCC not needed
     with pytest.raises(MissingExtra) as e:
-        load_recipe(text="steps:\n  - step: normalize\n")
-    assert e.value.hint == "pip install 'gristmill[zh]'"
+        load_recipe(text="steps:\n  - step: normalize\n    convert: t2s\n")
+    assert e.value.hint == "pip install 'gristmill[zh]'" and "opencc" in str(e.value)

@@ -39,7 +39,8 @@ class InputParams:
     text_field: str = param("text", "field holding the text; dotted paths reach into nested JSON (doc.body)")
     id_field: str = param("id", "field holding the id; records without one get SOURCE:OFFSET")
     text_unit: Literal["line", "file"] = param("line", "plain text: one document per line or per file")
-    max_record_bytes: Size = param(Size(64 * 2**20), "records larger than this go to quarantine")
+    max_record_bytes: Size = param(Size(32 * 2**20), "records larger than this go to quarantine (a "
+                                                   "sign of broken input; raise it for very long books)")
     shard_size: Size = param(Size(128 * 10**6), "uncompressed JSONL/text files larger than this are split "
                                                "into byte ranges, Parquet files into row-group ranges")
     batch_rows: int = param(2000, "rows per Arrow batch between steps", min=1)
@@ -182,13 +183,13 @@ def parse_recipe(data: Any, file: str = "<recipe>") -> Recipe:
             raise RecipeError(file, _lines(item).get("step", line), f"{key}.step", "a known step", name,
                               hint=(f"did you mean '{close[0]}'? " if close else "") + "see: gristmill steps")
         cls = REGISTRY[name]
-        cls.check_requirements()
         label = str(item.get("name") or name)
         if label in labels:
             label = f"{label}#{i}"
         labels.add(label)
         values = {k: v for k, v in item.items() if k not in ("step", "name")}
         params = validate_params(cls.Params, values, where=(file, _lines(item), line), key=f"{key} ({name})")
+        cls.check_requirements(params)
         spec = StepSpec(name, label, params, line)
         try:
             spec.build()

@@ -24,7 +24,9 @@ from gristmill.steps.base import Result, Step, register
 _PUNCT = regex.compile(r"[\p{P}\p{S}]+")
 _WS = regex.compile(r"\s+")
 _DIGITS = regex.compile(r"\p{Nd}")
-N_BUCKET_BITS = 4  # 16 buckets
+N_BUCKET_BITS = 8        # hashes are bucketed by their top 8 bits on disk …
+REDUCE_ROWS = 8_000_000  # … and the reduce takes consecutive buckets up to this many rows at a time
+STATE_DTYPE = np.dtype([("h0", "<u8"), ("h1", "<u8"), ("row", "<i8")])
 
 
 @dataclass
@@ -77,16 +79,20 @@ class ExactDedup(Step):
 
     @staticmethod
     def save_state(path: str, hashes: np.ndarray) -> None:
-        """Write one shard's hashes sorted by bucket, with the row of each."""
+        """Write one shard's hashes (with the row of each), sorted by bucket: ``PATH`` holds a structured
+        array readable with mmap, ``PATH.offsets.npy`` where each bucket starts."""
         rows = np.arange(len(hashes), dtype=np.int64)
         has_key = hashes[:, 1] != 0
         hashes, rows = hashes[has_key], rows[has_key]
         bucket = (hashes[:, 0] >> np.uint64(64 - N_BUCKET_BITS)).astype(np.int64)
         order = np.argsort(bucket, kind="stable")
+        rec = np.empty(len(order), dtype=STATE_DTYPE)
+        rec["h0"], rec["h1"], rec["row"] = hashes[order, 0], hashes[order, 1], rows[order]
         offsets = np.searchsorted(bucket[order], np.arange((1 << N_BUCKET_BITS) + 1))
-        tmp = path + ".tmp.npz"
-        np.savez(tmp, hashes=hashes[order], rows=rows[order], offsets=offsets)
-        os.replace(tmp, path)
+        for target, arr in ((path + ".offsets.npy", offsets), (path, rec)):
+            with open(target + ".tmp", "wb") as f:
+                np.save(f, arr)
+            os.replace(target + ".tmp", target)
 
     # -- reduce --------------------------------------------------------------------------------------
     @staticmethod
@@ -94,19 +100,21 @@ class ExactDedup(Step):
         """Decide, bucket by bucket, which rows are copies; writes ``decision_dir/SHARD.npy`` arrays of
         (row, kept_shard, kept_row) per shard. Returns the number of copies."""
         os.makedirs(decision_dir, exist_ok=True)
-        states = [np.load(p, mmap_mode="r") if os.path.exists(p) else None for p in state_paths]
+        states = [(np.load(p, mmap_mode="r"), np.load(p + ".offsets.npy")) if os.path.exists(p) else None
+                  for p in state_paths]
         losers: list[list[np.ndarray]] = [[] for _ in state_paths]
         total = 0
-        for b in range(1 << N_BUCKET_BITS):
+        for lo_b, hi_b in _bucket_groups(states):
             hs, shards, rows = [], [], []
             for s, st in enumerate(states):
                 if st is None:
                     continue
-                o = st["offsets"]
-                lo, hi = int(o[b]), int(o[b + 1])
+                rec, o = st
+                lo, hi = int(o[lo_b]), int(o[hi_b])
                 if hi > lo:
-                    hs.append(np.asarray(st["hashes"][lo:hi]))
-                    rows.append(np.asarray(st["rows"][lo:hi]))
+                    part = np.asarray(rec[lo:hi])
+                    hs.append(np.stack([part["h0"], part["h1"]], axis=1))
+                    rows.append(part["row"])
                     shards.append(np.full(hi - lo, s, dtype=np.int64))
             if not hs:
                 continue
@@ -143,3 +151,20 @@ class ExactDedup(Step):
         reject[part[:, 0] - offset] = True
         details = [f"duplicate of {kept_id(int(s), int(r))}" for _, s, r in part]
         return Result(table, reject, ["duplicate"] * len(part), details)
+
+
+def _bucket_groups(states) -> list[tuple[int, int]]:
+    """Consecutive bucket ranges [lo, hi) holding at most REDUCE_ROWS hashes each (one bucket at least)."""
+    n = 1 << N_BUCKET_BITS
+    sizes = np.zeros(n, dtype=np.int64)
+    for st in states:
+        if st is not None:
+            sizes += np.diff(st[1])
+    groups, lo, acc = [], 0, 0
+    for b in range(n):
+        if acc and acc + sizes[b] > REDUCE_ROWS:
+            groups.append((lo, b))
+            lo, acc = b, 0
+        acc += int(sizes[b])
+    groups.append((lo, n))
+    return groups

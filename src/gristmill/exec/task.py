@@ -50,7 +50,7 @@ class Layout:
         return os.path.join(self.work, f"s{stage}", f"part-{shard:05d}.arrow")
 
     def state(self, label: str, shard: int) -> str:
-        return os.path.join(self.work, "state", safe(label), f"{shard:05d}.npz")
+        return os.path.join(self.work, "state", safe(label), f"{shard:05d}.npy")
 
     def decision_dir(self, label: str) -> str:
         return os.path.join(self.work, "decision", safe(label))

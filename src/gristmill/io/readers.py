@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import fsspec
+import fsspec.implementations.local
 import orjson
 import pyarrow as pa
 
@@ -26,7 +27,7 @@ class ReadOptions:
     text_field: str = "text"
     id_field: str = "id"
     text_unit: str = "line"          # text format: "line" or "file"
-    max_record_bytes: int = 64 * 2**20
+    max_record_bytes: int = 32 * 2**20
     batch_rows: int = 2000
     batch_bytes: int = 16 * 2**20
 
@@ -49,7 +50,10 @@ def _preview(raw: bytes) -> str:
 
 def _open(shard: Shard):
     fs, path = fsspec.core.url_to_fs(shard.path)
-    raw = fs.open(path, "rb")
+    if isinstance(fs, fsspec.implementations.local.LocalFileSystem):
+        raw = open(path, "rb", buffering=1 << 20)  # noqa: SIM115 - closed by the caller
+    else:
+        raw = fs.open(path, "rb")
     if shard.compression == "gzip":
         return raw, io.BufferedReader(gzip.GzipFile(fileobj=raw), 1 << 20)
     if shard.compression == "zstd":
@@ -225,7 +229,7 @@ def _parse_json(body: bytes, opts: ReadOptions) -> tuple[tuple | None, str | Non
             rid = str(rid)
         else:
             return None, f"id field '{opts.id_field}' is {type(rid).__name__}, expected a string or integer"
-    meta = orjson.dumps(rec).decode() if rec else None
+    meta = orjson.dumps(rec) if rec else None  # bytes; Arrow takes them as UTF-8 text
     return (text, rid, meta), None
 
 

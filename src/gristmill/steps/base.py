@@ -49,9 +49,14 @@ class Step:
         self.label = label or self.name
 
     @classmethod
-    def check_requirements(cls) -> None:
+    def requirements(cls, params: object) -> dict[str, str]:
+        """Optional modules these parameters need (python module -> extra); by default ``requires``."""
+        return cls.requires
+
+    @classmethod
+    def check_requirements(cls, params: object = None) -> None:
         """Fail at recipe load time, with the install hint, if an optional dependency is missing."""
-        for module, extra in cls.requires.items():
+        for module, extra in cls.requirements(params).items():
             if importlib.util.find_spec(module) is None:
                 raise MissingExtra(cls.name, module, extra)
 

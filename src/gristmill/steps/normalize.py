@@ -35,6 +35,10 @@ class Normalize(Step):
     Params = NormalizeParams
     outputs = ("text",)
 
+    @classmethod
+    def requirements(cls, params: NormalizeParams) -> dict[str, str]:
+        return {"opencc": "zh"} if params is not None and params.convert != "none" else {}
+
     def setup(self) -> None:
         p: NormalizeParams = self.params
         if p.convert != "none":
