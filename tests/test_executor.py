@@ -193,3 +193,17 @@ def test_a_50_mb_document_is_quarantined_and_the_run_goes_on(tmp_path, zh_docs):
     assert m["counts"] == {"input": 3, "kept": 2, "rejected": 0, "quarantined": 1} and m["reconciled"]
     q = read_jsonl(next((tmp_path / "o" / "quarantine").glob("*.jsonl")))[0]
     assert "over input.max_record_bytes" in q["error"] and len(q["raw"].encode()) > 50 * 10**6 - 10**6
+
+
+def test_filter_on_an_input_field_and_a_worker_error_reaches_the_user(tmp_path, en_docs):
+    rows = [{"id": d["id"], "text": d["text"], "score": i % 3} for i, d in enumerate(en_docs[:30])]
+    write_jsonl(tmp_path / "in.jsonl", rows)
+    good = tmp_path / "good.yaml"
+    good.write_text("input:\n  shard_size: 20KB\nsteps:\n  - step: filter\n    keep: \"score >= 1\"\n")
+    m = run(str(good), inputs=[str(tmp_path / "in.jsonl")], output=str(tmp_path / "o"), workers=2, quiet=True)
+    assert m["counts"]["kept"] == 20 and m["steps"][0]["rejected"] == {"keep": 10}
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("output:\n  format: parquet\nsteps:\n  - step: langid\n  - step: filter\n    keep: \"1 + lang > 0\"\n")
+    with pytest.raises(GristmillError, match=r"cannot evaluate .1 \+ lang > 0.: operation .add. does not apply") as e:
+        run(str(bad), inputs=[str(tmp_path / "in.jsonl")], output=str(tmp_path / "o2"), workers=2, quiet=True)
+    assert e.value.hint == "check the filter expressions in the recipe"

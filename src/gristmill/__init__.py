@@ -18,4 +18,20 @@ from gristmill.errors import GristmillError, RecipeError  # noqa: E402
 from gristmill.exec.local import run  # noqa: E402
 from gristmill.recipe import Recipe, load_recipe  # noqa: E402
 
-__all__ = ["GristmillError", "Recipe", "RecipeError", "__version__", "load_recipe", "run"]
+
+def demo(output: str = "gristmill-demo", workers: int | None = None, quiet: bool = True) -> dict:
+    """Run the default recipe on the bundled English + Chinese sample (what ``gristmill demo`` does)."""
+    from gristmill.demo import sample_paths
+
+    return run(None, inputs=sample_paths(), output=output, workers=workers, resume=False, quiet=quiet)
+
+
+def list_steps() -> dict[str, list[tuple[str, str, str, str]]]:
+    """Every step with its parameters: name -> [(parameter, type, default, meaning)] (``gristmill steps``)."""
+    from gristmill.params import param_docs
+    from gristmill.steps import REGISTRY
+
+    return {n: param_docs(REGISTRY[n].Params) for n in sorted(REGISTRY)}
+
+
+__all__ = ["GristmillError", "Recipe", "RecipeError", "__version__", "demo", "list_steps", "load_recipe", "run"]

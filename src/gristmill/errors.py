@@ -14,6 +14,13 @@ class GristmillError(Exception):
         super().__init__(message)
         self.hint = hint
 
+    def __reduce__(self):  # keep the hint when the error crosses from a worker process
+        return (_rebuild, (str(self), self.hint))
+
+
+def _rebuild(message: str, hint: str | None) -> GristmillError:
+    return GristmillError(message, hint=hint)
+
 
 class RecipeError(GristmillError):
     """A recipe that does not match the schema. The message names file, line, key and what was expected."""

@@ -93,7 +93,12 @@ class Expr:
             raise ExprError(f"unknown column {name!r} in {self.source!r}; available: "
                             + ", ".join(table.column_names))
 
-        out = self._eval(self.tree, col)
+        try:
+            out = self._eval(self.tree, col)
+        except (pa.ArrowNotImplementedError, pa.ArrowInvalid, pa.ArrowTypeError) as e:
+            msg = str(e).split("\n")[0].replace("Function ", "operation ").replace(" has no kernel matching",
+                                                                                 " does not apply to")
+            raise ExprError(f"cannot evaluate {self.source!r}: {msg}") from None
         if isinstance(out, pa.Scalar):
             out = pa.array([out.as_py()] * table.num_rows, pa.bool_())
         if isinstance(out, pa.ChunkedArray):

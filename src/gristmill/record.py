@@ -57,14 +57,14 @@ def derived_id(source: str, position: int) -> str:
 def meta_column(table, path: str):
     """A column for a field that lives inside ``meta`` (the input record's other fields), as an Arrow array.
 
-    Raises KeyError when the table has no ``meta`` column or no row has the field.
+    Raises KeyError when the table has no ``meta`` column; rows without the field get null.
     """
     import orjson
     import pyarrow as pa
 
     if "meta" not in table.column_names:
         raise KeyError(path)
-    values, found = [], False
+    values = []
     for m in table.column("meta").to_pylist():
         v = None
         if m:
@@ -72,10 +72,7 @@ def meta_column(table, path: str):
             for part in path.split("."):
                 node = node.get(part) if isinstance(node, dict) else None
             v = node
-            found = found or v is not None
         values.append(v)
-    if not found and table.num_rows:
-        raise KeyError(path)
     try:
         return pa.array(values)
     except (pa.ArrowInvalid, pa.ArrowTypeError):

@@ -60,14 +60,21 @@ def normalize_whitespace(text: str, *, max_blank_lines: int = 1) -> str:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not text.isascii():
         text = _ODD_SPACES.sub(" ", text.replace("\u2028", "\n").replace("\u2029", "\n\n"))
-    text = _TRAILING_WS.sub("", text)
-    if max_blank_lines >= 0:
+    if _has_trailing_space(text):
+        text = _TRAILING_WS.sub("", text)
+    if max_blank_lines >= 0 and "\n" * (max_blank_lines + 2) in text:
         text = re.sub(f"\n{{{max_blank_lines + 2},}}", "\n" * (max_blank_lines + 1), text)
     return text.strip("\n")
 
 
+def _has_trailing_space(text: str) -> bool:
+    """Cheap substring checks before the regex (most lines have no trailing space)."""
+    return (" \n" in text or "\t\n" in text or text[-1:] in (" ", "\t", "\u3000", "\u00a0")
+            or (not text.isascii() and ("\u3000\n" in text or "\u00a0\n" in text)))
+
+
 def remove_controls(text: str) -> str:
-    return _CONTROL.sub("", text)
+    return _CONTROL.sub("", text) if _CONTROL.search(text) else text
 
 
 def unicode_normalize(text: str, form: str) -> str:
