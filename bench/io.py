@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""I/O benchmark: gristmill's identity recipe (JSONL -> Parquet) and default recipe, side by side with a
-plain orjson read + parse + dump + write of the same file, on one core. Also peak RSS as the input grows.
+"""I/O benchmark: gristmill's identity recipe (JSONL -> Parquet, zstd and uncompressed "-raw") and default
+recipe, side by side with a plain orjson read + parse + dump + write of the same file, on one core (workers=1).
+Also peak RSS as the input grows.
 
     python bench/io.py --input /path/to/plain.jsonl [--scale 4] [--results bench/results/io.json]
 
@@ -24,7 +25,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 
-IDENTITY = "output:\n  format: parquet\nsteps: []\n"
+IDENTITY = "output:\n  format: parquet\n  compression: {comp}\nsteps: []\n"
 
 
 def child(mode: str, inp: str, out: str) -> None:
@@ -42,8 +43,8 @@ def child(mode: str, inp: str, out: str) -> None:
     import gristmill
 
     recipe = os.path.join(out, "identity.yaml")
-    if mode == "identity":
-        Path(recipe).write_text(IDENTITY)
+    if mode.startswith("identity"):
+        Path(recipe).write_text(IDENTITY.format(comp="none" if mode.endswith("-raw") else "zstd"))
     else:
         recipe = None
     m = gristmill.run(recipe, inputs=[inp], output=os.path.join(out, "run"), workers=1, quiet=True,
@@ -109,7 +110,7 @@ def main() -> None:
         child(a.child, a.input, a.out)
         return
     rows = []
-    for mode in ("orjson", "identity", "default"):
+    for mode in ("orjson", "identity", "identity-raw", "default"):
         rows.append(measure(mode, a.input, a.repeat))
         print(json.dumps(rows[-1]), flush=True)
     tmp = tempfile.mkdtemp(prefix="bench-io-scale-")

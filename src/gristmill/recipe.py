@@ -50,7 +50,8 @@ class InputParams:
 class OutputParams:
     path: str = param("gristmill-out", "output folder (kept/, rejected/, quarantine/, manifest.json)")
     format: Literal["jsonl", "parquet"] = param("jsonl", "format of kept/ and rejected/")
-    compression: Literal["none", "gzip", "zstd"] = param("none", "compression of JSONL output")
+    compression: Literal["auto", "none", "gzip", "zstd", "snappy", "lz4"] = param(
+        "auto", "auto = none for JSONL, zstd for Parquet; snappy and lz4 are for Parquet only")
     write_rejected: bool = param(True, "write rejected rows (with rejected_by, reason, detail columns)")
 
 
@@ -167,6 +168,9 @@ def parse_recipe(data: Any, file: str = "<recipe>") -> Recipe:
                           _line(data.get("input")) or lines.get("input")), key="input")
     out = validate_params(OutputParams, data.get("output") or {}, where=(file, _lines(data.get("output")),
                           _line(data.get("output")) or lines.get("output")), key="output")
+    if out.compression in ("snappy", "lz4") and out.format != "parquet":
+        raise RecipeError(file, _lines(data.get("output")).get("compression"), "output.compression",
+                          "none, gzip or zstd for JSONL output", out.compression)
     steps_raw = data.get("steps") or []
     if not isinstance(steps_raw, list):
         raise RecipeError(file, lines.get("steps"), "steps", "a list of steps", steps_raw)

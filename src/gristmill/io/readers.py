@@ -7,7 +7,6 @@ lines) or row number (Parquet), so they are stable whatever the sharding or work
 
 from __future__ import annotations
 
-import gzip
 import io
 import zlib
 from collections.abc import Iterator
@@ -41,6 +40,7 @@ class ReadBatch:
     problem: str | None = None  # a file-level problem, reported in the manifest
 
 
+_MISSING = object()
 SCHEMA = pa.schema([("id", pa.string()), ("text", pa.string()), ("meta", pa.string())])
 
 
@@ -54,25 +54,28 @@ def _open(shard: Shard):
         raw = open(path, "rb", buffering=1 << 20)  # noqa: SIM115 - closed by the caller
     else:
         raw = fs.open(path, "rb")
-    if shard.compression == "gzip":
-        return raw, io.BufferedReader(gzip.GzipFile(fileobj=raw), 1 << 20)
-    if shard.compression == "zstd":
-        return raw, io.BufferedReader(_ZstdStream(raw), 1 << 20)
+    if shard.compression in ("gzip", "zstd"):
+        return raw, io.BufferedReader(_Decompressed(raw, shard.compression), 1 << 16)
     return raw, raw
 
 
-class _ZstdStream(io.RawIOBase):
-    """Decompress all frames of a .zst file; a stream that stops inside a frame raises EOFError
-    (zstandard's own stream reader ends silently on truncated input)."""
+class _Decompressed(io.RawIOBase):
+    """Decompress every frame/member of a .gz or .zst stream. Data up to a truncation point is returned
+    first; only then does a read raise EOFError (the stdlib gzip module and zstandard's stream reader
+    either drop the last decoded block or end silently)."""
 
-    def __init__(self, raw) -> None:
-        import zstandard
-
-        self._zstd = zstandard
-        self.raw = raw
-        self.dobj = zstandard.ZstdDecompressor().decompressobj()
+    def __init__(self, raw, kind: str) -> None:
+        self.raw, self.kind = raw, kind
+        self.dobj = self._new()
         self.buf = b""
         self.started = False
+
+    def _new(self):
+        if self.kind == "gzip":
+            return zlib.decompressobj(wbits=31)
+        import zstandard
+
+        return zstandard.ZstdDecompressor().decompressobj()
 
     def readable(self) -> bool:
         return True
@@ -82,7 +85,7 @@ class _ZstdStream(io.RawIOBase):
             chunk = self.raw.read(1 << 20)
             if not chunk:
                 if self.started and not self.dobj.eof:
-                    raise EOFError("the file ends inside a zstd frame")
+                    raise EOFError(f"the file ends inside a {self.kind} stream")
                 return 0
             while chunk:
                 self.started = True
@@ -90,7 +93,7 @@ class _ZstdStream(io.RawIOBase):
                 chunk = b""
                 if self.dobj.eof:
                     chunk = self.dobj.unused_data
-                    self.dobj = self._zstd.ZstdDecompressor().decompressobj()
+                    self.dobj = self._new()
                     self.started = bool(chunk)
         n = min(len(b), len(self.buf))
         b[:n] = self.buf[:n]
@@ -105,18 +108,56 @@ def _stream_error(e: Exception, shard: Shard) -> str:
     return f"corrupt {kind} stream: {type(e).__name__}: {e}"
 
 
-def _lines(shard: Shard, f) -> Iterator[tuple[int, bytes]]:
-    """(offset, line) for lines that *start* in [start, end); the last one may run past ``end``."""
+BLOCK = 4 << 20
+
+
+def _lines(shard: Shard, f, keep_limit: int) -> Iterator[tuple[int, bytes, int]]:
+    """(offset, line, length) for lines that *start* in [start, end); ``line`` lacks its \\n.
+
+    Reads in blocks (read1: what the stream has, so a truncated compressed file gives up every line
+    before the damage). A line longer than ``keep_limit`` is not held whole: only its first
+    ``keep_limit`` bytes are returned; ``length`` is its real length.
+    """
     pos = 0
+    end = shard.end
     if shard.start:
         f.seek(shard.start - 1)
         pos = shard.start - 1 + len(f.readline())
-    while shard.end is None or pos < shard.end:
-        line = f.readline()
-        if not line:
+    pending: list[bytes] = []
+    pending_len = 0   # bytes kept of the line in progress
+    length = 0        # its real length so far
+    read = getattr(f, "read1", f.read)
+    while end is None or pos < end:
+        chunk = read(BLOCK)
+        if not chunk:
+            if length:
+                yield pos, b"".join(pending), length
             return
-        yield pos, line
-        pos += len(line)
+        nl = chunk.find(b"\n")
+        if nl < 0:
+            length += len(chunk)
+            room = max(keep_limit - pending_len, 0)
+            if room:
+                pending.append(chunk[:room])
+                pending_len += min(room, len(chunk))
+            continue
+        if length:
+            room = max(keep_limit - pending_len, 0)
+            pending.append(chunk[:min(nl, room)])
+            length += nl
+            yield pos, b"".join(pending), length
+            pos += length + 1
+            pending, pending_len, length = [], 0, 0
+            chunk = chunk[nl + 1:]
+        lines = chunk.split(b"\n")
+        last = lines.pop()
+        for line in lines:
+            if end is not None and pos >= end:
+                return
+            yield pos, line if len(line) <= keep_limit else line[:keep_limit], len(line)
+            pos += len(line) + 1
+        if last:
+            pending, pending_len, length = [last[:keep_limit]], min(len(last), keep_limit), len(last)
 
 
 def read_shard(shard: Shard, opts: ReadOptions) -> Iterator[ReadBatch]:
@@ -138,7 +179,7 @@ def _read_lines(shard: Shard, opts: ReadOptions) -> Iterator[ReadBatch]:
     raw, f = _open(shard)
     last = shard.start
     try:
-        lines = _lines(shard, f)
+        lines = _lines(shard, f, 2 * opts.max_record_bytes)
         while True:
             try:
                 item = next(lines, None)
@@ -156,17 +197,17 @@ def _read_lines(shard: Shard, opts: ReadOptions) -> Iterator[ReadBatch]:
                 break
             if item is None:
                 break
-            offset, line = item
-            last = offset + len(line)
-            batch.bytes += len(line)
-            line = line[:-1] if line.endswith(b"\n") else line   # quarantine keeps every other byte
+            offset, line, length = item
+            last = offset + length + 1
+            batch.bytes += length + 1
             body = line[:-1] if line.endswith(b"\r") else line
-            if not body.strip():
+            if (not body or body[:1] in b" \t\r\x0b\x0c") and len(line) == length and not body.strip():
                 batch.blank += 1
                 continue
-            if len(body) > opts.max_record_bytes:
-                batch.quarantine.append(_q(shard, offset, f"record is {len(body):,} bytes, over "
-                                           f"input.max_record_bytes ({opts.max_record_bytes:,})", line))
+            if length > opts.max_record_bytes:
+                cut = "" if len(line) == length else f"; raw keeps its first {len(line):,} bytes"
+                batch.quarantine.append(_q(shard, offset, f"record is {length:,} bytes, over "
+                                           f"input.max_record_bytes ({opts.max_record_bytes:,}){cut}", line))
                 continue
             if is_json:
                 rec, err = _parse_json(body, opts)
@@ -217,13 +258,12 @@ def _parse_json(body: bytes, opts: ReadOptions) -> tuple[tuple | None, str | Non
         return None, f"invalid JSON: {e}"
     if not isinstance(rec, dict):
         return None, f"expected a JSON object, got {type(rec).__name__}"
-    try:
-        text = pop_path(rec, opts.text_field)
-    except KeyError:
+    text = rec.pop(opts.text_field, _MISSING) if "." not in opts.text_field else pop_path(rec, opts.text_field, _MISSING)
+    if text is _MISSING:
         return None, f"missing text field '{opts.text_field}'"
     if not isinstance(text, str):
         return None, f"text field '{opts.text_field}' is {type(text).__name__}, expected a string"
-    rid = pop_path(rec, opts.id_field, None)
+    rid = rec.pop(opts.id_field, None) if "." not in opts.id_field else pop_path(rec, opts.id_field, None)
     if rid is not None:
         if isinstance(rid, str | int) and not isinstance(rid, bool):
             rid = str(rid)

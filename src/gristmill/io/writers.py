@@ -23,7 +23,7 @@ COMP_EXT = {"none": "", "gzip": ".gz", "zstd": ".zst"}
 def output_name(stem: str, fmt: str, compression: str) -> str:
     if fmt == "parquet":
         return stem + ".parquet"
-    return stem + ".jsonl" + COMP_EXT[compression]
+    return stem + ".jsonl" + COMP_EXT["none" if compression == "auto" else compression]
 
 
 class AtomicFile:
@@ -70,7 +70,8 @@ class RecordWriter:
         if self.fmt == "parquet":
             if self._pq is None:
                 self._schema = table.schema
-                self._pq = pq.ParquetWriter(self.file.tmp, table.schema, compression="zstd")
+                codec = "zstd" if self.compression == "auto" else self.compression
+                self._pq = pq.ParquetWriter(self.file.tmp, table.schema, compression=codec)
             elif table.schema != self._schema:
                 table = _conform(table, self._schema)
             self._pq.write_table(table)
