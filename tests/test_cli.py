@@ -34,7 +34,7 @@ def test_validate_reports_file_line_and_key_without_traceback(tmp_path):
     bad.write_text("steps:\n  - step: langid\n    keep: [english]\n")
     r = cli("validate", str(bad))
     assert r.returncode == 2 and "Traceback" not in r.stderr
-    assert f"{bad}:3: steps[0] (langid).keep: expected a list of language code" in r.stderr.replace("\n", "")
+    assert f"{bad}:3: steps[0] (langid).keep: expected a list, each a language code" in r.stderr.replace("\n", "")
     good = tmp_path / "good.yaml"
     good.write_text("steps:\n  - step: langid\n    keep: [en, zh]\n")
     assert cli("validate", str(good)).returncode == 0

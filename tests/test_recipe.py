@@ -47,7 +47,7 @@ def test_unknown_parameter_and_top_level_key():
 def test_literal_language_and_size_validation():
     with pytest.raises(RecipeError, match=r"form: expected one of 'NFC', 'NFKC', 'none', got 'NFD'"):
         load_recipe(text="steps:\n  - step: normalize\n    form: NFD\n")
-    with pytest.raises(RecipeError, match=r"keep: expected a list of language code"):
+    with pytest.raises(RecipeError, match=r"keep: expected a list, each a language code"):
         load_recipe(text="steps:\n  - step: langid\n    keep: [english]\n")
     r = load_recipe(text="input:\n  shard_size: 8MiB\nsteps:\n  - step: langid\n    keep: [eng, cmn]\n")
     assert r.input.shard_size == 8 * 2**20

@@ -71,7 +71,7 @@ def describe_type(tp: Any) -> str:
         inner = [a for a in args if a is not type(None)]
         return " or ".join(describe_type(a) for a in inner) + (" or null" if type(None) in args else "")
     if origin is list:
-        return f"a list of {describe_type(args[0]).removeprefix('a ').removeprefix('an ')}s"
+        return f"a list, each {describe_type(args[0])}"
     if origin is dict:
         return f"a mapping of names to {describe_type(args[1])}"
     return getattr(tp, "__name__", str(tp))
