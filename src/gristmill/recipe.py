@@ -199,5 +199,7 @@ def parse_recipe(data: Any, file: str = "<recipe>") -> Recipe:
             spec.build()
         except ExprError as e:
             raise RecipeError(file, line, f"{key} ({name})", "a valid expression", None, hint=str(e)) from None
+        except GristmillError as e:
+            raise RecipeError(file, line, f"{key} ({name})", "a known preset", None, hint=e.hint) from None
         steps.append(spec)
     return Recipe(str(data.get("name") or Path(file).stem), str(data.get("description") or ""), inp, out, steps, file)

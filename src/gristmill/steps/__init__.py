@@ -4,6 +4,7 @@ from gristmill.dedup import exact as _exact  # noqa: F401  (registers exact_dedu
 from gristmill.steps import filter as _filter  # noqa: F401
 from gristmill.steps import langid as _langid  # noqa: F401
 from gristmill.steps import normalize as _normalize  # noqa: F401
+from gristmill.steps import quality as _quality  # noqa: F401
 from gristmill.steps.base import REGISTRY, Result, Step
 
 __all__ = ["REGISTRY", "Result", "Step"]

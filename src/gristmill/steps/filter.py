@@ -14,9 +14,12 @@ from gristmill.steps.base import Result, Step, register
 
 @dataclass
 class FilterParams:
+    preset: list[str] = param([], "named rule sets to start from: gopher, c4, fineweb, zh-web, bilingual, "
+                                  "repetition, fineweb-only (gristmill presets lists them)")
     keep: str | None = param(None, "one expression a row must satisfy, e.g. \"len(text) >= 200\"")
-    rules: dict[str, str] = param({}, "named expressions, all of which a row must satisfy; checked in order, "
-                                      "the first one that fails is the rejection reason")
+    rules: dict[str, str | None] = param({}, "named expressions, all of which a row must satisfy; checked in "
+                                             "order, the first one that fails is the rejection reason. A name "
+                                             "from a preset replaces that rule; null removes it")
 
 
 @register
@@ -28,10 +31,15 @@ class Filter(Step):
 
     def __init__(self, params: FilterParams, label: str | None = None) -> None:
         super().__init__(params, label)
-        rules = dict(params.rules)
+        from gristmill.presets import load_preset
+
+        rules: dict[str, str | None] = {}
+        for name in params.preset:
+            rules.update(load_preset(name))
         if params.keep:
-            rules = {"keep": params.keep, **rules}
-        self.rules = [(name, Expr(src)) for name, src in rules.items()]
+            rules["keep"] = params.keep
+        rules.update(params.rules)
+        self.rules = [(name, Expr(src)) for name, src in rules.items() if src is not None]
 
     def process(self, table: pa.Table, resolve=None) -> Result:
         """``resolve(name)`` supplies columns that are not in the table (input fields inside ``meta``)."""

@@ -24,7 +24,7 @@ class NormalizeParams:
     fold_fullwidth_ascii: bool = param(False, "fold full-width Latin letters and digits (Ａ０) to ASCII; "
                                                "Chinese punctuation (，。！) is never folded")
     convert: Literal["none", "t2s", "s2t", "s2tw", "tw2s", "s2twp", "tw2sp", "hk2s", "s2hk"] = param(
-        "none", "Simplified/Traditional Chinese conversion with OpenCC (needs gristmill[zh])")
+        "none", "Simplified/Traditional Chinese conversion with OpenCC")
 
 
 @register
@@ -34,10 +34,6 @@ class Normalize(Step):
     name = "normalize"
     Params = NormalizeParams
     outputs = ("text",)
-
-    @classmethod
-    def requirements(cls, params: NormalizeParams) -> dict[str, str]:
-        return {"opencc": "zh"} if params is not None and params.convert != "none" else {}
 
     def setup(self) -> None:
         p: NormalizeParams = self.params

@@ -1,0 +1,93 @@
+"""Chinese document rules (ChineseWebText, FineWeb-2 ``cmn``): Han share, line length, 13-character
+repetition, Traditional characters, punctuation density and spam cues.
+
+>>> s = zh_signals("今天天气很好。今天天气很好。我们去公园散步吧！")
+>>> s["zh_han_frac"], s["zh_rep13"] > 0, s["zh_trad_frac"]
+(0.8696, False, 0.0)
+>>> zh_signals("這是繁體中文的句子，裡面有很多繁體字。")["zh_trad_frac"]  # 這 體 裡 體 of 17 Han
+0.2353
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+
+import numpy as np
+import regex
+
+from gristmill.text.scripts import HAN_RANGES
+
+ZH_PUNCT = frozenset("，。！？；：、“”‘’（）《》【】「」『』…—～·")
+
+
+@lru_cache(maxsize=1)
+def spam_cues() -> tuple[regex.Pattern, tuple[str, ...]]:
+    text = (resources.files("gristmill") / "resources" / "zh_spam_cues.txt").read_text(encoding="utf-8")
+    cues = tuple(w.strip().lower() for w in text.splitlines() if w.strip() and not w.startswith("#"))
+    return regex.compile("|".join(regex.escape(c) for c in sorted(cues, key=len, reverse=True))), cues
+
+
+@lru_cache(maxsize=1)
+def _t2s():
+    import opencc
+
+    return opencc.OpenCC("t2s.json")
+
+
+def _is_han(cp: np.ndarray) -> np.ndarray:
+    m = np.zeros(len(cp), dtype=bool)
+    for lo, hi in HAN_RANGES:
+        m |= (cp >= lo) & (cp <= hi)
+    return m
+
+
+def repeated_span_frac(cp: np.ndarray, n: int = 13) -> float:
+    """Share of characters covered by a character n-gram that occurs more than once in the document."""
+    m = len(cp) - n + 1
+    if m <= 1:
+        return 0.0
+    h = np.zeros(m, dtype=np.uint64)
+    c = cp.astype(np.uint64)
+    for j in range(n):
+        h = (h * np.uint64(0x100000001B3)) ^ (c[j:j + m] * np.uint64(0x9E3779B97F4A7C15))
+    _, inv, counts = np.unique(h, return_inverse=True, return_counts=True)
+    rep = counts[inv] > 1
+    if not rep.any():
+        return 0.0
+    covered = np.zeros(len(cp) + 1, dtype=np.int32)
+    starts = np.nonzero(rep)[0]
+    np.add.at(covered, starts, 1)
+    np.add.at(covered, starts + n, -1)
+    return float(np.count_nonzero(np.cumsum(covered)[: len(cp)]) / len(cp))
+
+
+def zh_signals(text: str, lines: list[str] | None = None) -> dict[str, float]:
+    """Chinese signals of one document (they are computed for every document; presets apply them to zh)."""
+    nonspace = "".join(text.split())
+    if not nonspace:
+        return {"zh_han_frac": 0.0, "zh_avg_line_len": 0.0, "zh_rep13": 0.0, "zh_trad_frac": 0.0,
+                "zh_punct_density": 0.0, "zh_spam_cues": 0}
+    cp = np.frombuffer(nonspace.encode("utf-32-le", "surrogatepass"), np.uint32)
+    han_mask = _is_han(cp)
+    han = int(han_mask.sum())
+    lines = lines if lines is not None else [ln for ln in text.splitlines() if ln.strip()]
+    trad = 0.0
+    if han:
+        simplified = _t2s().convert(nonspace)
+        if len(simplified) == len(nonspace):
+            s_cp = np.frombuffer(simplified.encode("utf-32-le", "surrogatepass"), np.uint32)
+            trad = float(np.count_nonzero((s_cp != cp) & han_mask) / han)
+        else:  # phrase conversion changed the length: compare character sets instead
+            trad = float(sum(1 for a in nonspace if a not in simplified) / han)
+    pattern, _ = spam_cues()
+    lower = text.lower()
+    cues = len(set(pattern.findall(lower))) if not lower.isascii() or "yabo" in lower or "bet365" in lower else 0
+    return {
+        "zh_han_frac": round(han / len(cp), 4),
+        "zh_avg_line_len": round(sum(len(ln.strip()) for ln in lines) / max(len(lines), 1), 2),
+        "zh_rep13": round(repeated_span_frac(cp, 13), 4) if han else 0.0,
+        "zh_trad_frac": round(trad, 4),
+        "zh_punct_density": round(sum(1 for ch in nonspace if ch in ZH_PUNCT) / len(cp), 4) if han else 0.0,
+        "zh_spam_cues": cues,
+    }

@@ -1,0 +1,95 @@
+"""Repetition measures (Gopher, Rae et al. 2021, as datatrove implements them), on word ids with numpy.
+
+>>> w = "the cat sat on the mat the cat sat on the mat".split()
+>>> top_ngram_chars(w, 2), dup_ngram_chars(w, 5)
+(28, 17)
+>>> find_duplicates(["a", "bb", "a", "bb", "c"])
+(2, 3)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+_MULT = np.uint64(0x9E3779B97F4A7C15)
+
+
+def find_duplicates(items: list[str]) -> tuple[int, int]:
+    """(number of elements seen before, their total characters)."""
+    seen: set[str] = set()
+    n = chars = 0
+    for x in items:
+        if x in seen:
+            n += 1
+            chars += len(x)
+        else:
+            seen.add(x)
+    return n, chars
+
+
+def _ids(words: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Word ids (one per distinct word, in a 64-bit mixing space) and word lengths."""
+    table: dict[str, int] = {}
+    ids = np.fromiter((table.setdefault(w, len(table) + 1) for w in words), dtype=np.uint64, count=len(words))
+    lens = np.fromiter((len(w) for w in words), dtype=np.int64, count=len(words))
+    return ids * _MULT, lens
+
+
+def _ngram_keys(ids: np.ndarray, n: int) -> np.ndarray:
+    k = np.zeros(len(ids) - n + 1, dtype=np.uint64)
+    for j in range(n):
+        k = (k * np.uint64(0x100000001B3)) ^ ids[j:len(ids) - n + 1 + j]
+    return k
+
+
+class Ngrams:
+    """Word n-gram statistics for one document, sharing the word ids between all n."""
+
+    def __init__(self, words: list[str]) -> None:
+        self.words = words
+        self.ids, self.lens = _ids(words) if words else (np.zeros(0, np.uint64), np.zeros(0, np.int64))
+        self.cum = np.concatenate([[0], np.cumsum(self.lens)])
+
+    def top_chars(self, n: int) -> int:
+        """Characters of the most frequent n-gram (words joined by spaces) times its count; ties go to the
+        n-gram seen first."""
+        m = len(self.ids) - n + 1
+        if m <= 0:
+            return 0
+        keys = _ngram_keys(self.ids, n)
+        uniq, first, inv, counts = np.unique(keys, return_index=True, return_inverse=True, return_counts=True)
+        best = counts.max()
+        pos = first[counts == best].min()
+        return int((self.cum[pos + n] - self.cum[pos] + n - 1) * best)
+
+    def dup_chars(self, n: int) -> int:
+        """Characters (words joined without spaces) in repeated n-grams, scanning left to right and jumping
+        past each repeat, as datatrove's ``find_all_duplicate`` does."""
+        m = len(self.ids) - n + 1
+        if m <= 1:
+            return 0
+        keys = _ngram_keys(self.ids, n)
+        _, first = np.unique(keys, return_index=True)
+        if len(first) == m:  # no n-gram occurs twice
+            return 0
+        seen: set[int] = set()
+        kl = keys.tolist()
+        cum = self.cum
+        idx = rep = 0
+        while idx < m:
+            k = kl[idx]
+            if k in seen:
+                rep += int(cum[idx + n] - cum[idx])
+                idx += n
+            else:
+                seen.add(k)
+                idx += 1
+        return rep
+
+
+def top_ngram_chars(words: list[str], n: int) -> int:
+    return Ngrams(words).top_chars(n)
+
+
+def dup_ngram_chars(words: list[str], n: int) -> int:
+    return Ngrams(words).dup_chars(n)
