@@ -17,12 +17,21 @@ from functools import lru_cache
 
 import regex
 
-_PRE = frozenset("([{<\"'`«“‘„‚#$£€¥§%&*=~^|")           # split off the front of a whitespace chunk
+_PRE = frozenset("([{<\"'`«“‘„‚#$£€¥§%&*=^|¿¡")           # split off the front of a whitespace chunk
 _SUF = frozenset(")]}>\"'`»”’.,;:!?%…*([{。，、；：！？")      # split off its end
 _WHOLE = regex.compile(r"(?:https?://|ftp://|www\.)\S+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+|(?:\p{L}\.){2,}|-+",
                        regex.V0)
 _URL_TAIL = frozenset(".,;:!?)]'\"")
-_INFIX = regex.compile(r"((?<=\p{L})(?:-+|–|—|[/=,:])(?=\p{L})|(?<=\d)[-+*^/](?=[\d-])|(?<=\w)\.\.\.+(?=\w))")
+_INFIX = regex.compile(r"((?<=[\p{L}\d])(?:-+|–|—|~)(?=\p{L})|(?<=\p{L}),(?=\p{L})|°|(?<=[\p{L}\d])[:<>=/](?=\p{L})|(?<=\d)[-+*^](?=[\d-])"
+                       r"|\.\.+|…|(?<=[\p{Ll}])\.(?=[\p{Lu}]))")
+_SPECIAL = frozenset(["and/or", "w/o"])
+_UNIT = regex.compile(r"(?<=\d)(?:km|m|cm|mm|kg|g|mg|lb|lbs|oz|ft|yd|mph|kmh|mb|MB|kb|KB|gb|GB|tb|TB|T|G|M|K|ha|nm"
+                      r"|hPa|Pa|mbar|am|pm)$")
+_ABBREV = regex.compile(r"(?:\p{L}\.)+|(?:Mr|Mrs|Ms|Dr|Prof|St|Jr|Sr|Inc|Ltd|Co|Corp|vs|Mt|Gen|Rep|Sen|Gov|Ave"
+                        r"|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|Fig|Vol|approx|dept|est)\.")
+_EMOTICONS = frozenset([":)", ":(", ";)", "8)", "):", "(:", ":-)", ":-(", ":D", ":P", ":p", "=)", "<3", ":/", ";-)"])
+_NT = frozenset(["dont", "cant", "wont", "isnt", "arent", "didnt", "doesnt", "couldnt", "shouldnt", "wouldnt",
+                 "havent", "hasnt", "wasnt", "werent", "aint", "hadnt", "mustnt", "neednt"])
 _HAS_HAN = regex.compile(r"\p{Han}")
 _CONTRACTIONS = ("'s", "'re", "'ve", "'ll", "'d", "'m", "’s", "’re", "’ve", "’ll", "’d", "’m")
 
@@ -30,6 +39,8 @@ _CONTRACTIONS = ("'s", "'re", "'ve", "'ll", "'d", "'m", "’s", "’re", "’ve"
 @lru_cache(maxsize=1 << 16)
 def _chunk(c: str) -> tuple[str, ...]:
     """Tokens of one whitespace-separated chunk that is not plain letters/digits."""
+    if c in _SPECIAL:
+        return (c,)
     if _WHOLE.fullmatch(c):
         if c[0] in "hwf" and ("://" in c or c.startswith("www.")):
             j = len(c)
@@ -49,12 +60,16 @@ def _chunk(c: str) -> tuple[str, ...]:
     j = n
     while j > i:
         piece = c[i:j]
-        if piece.endswith(("...", "…")) and j - i > 1:
-            k = j - 1 if piece.endswith("…") else j - 3
+        if piece in _EMOTICONS:
+            break
+        if piece.endswith(("..", "…")) and j - i > 1:
+            k = j - 1 if piece.endswith("…") else j - 2
             while k > i and c[k - 1] == ".":
                 k -= 1
             tail.append(c[k:j])
             j = k
+        elif piece.endswith(".") and _ABBREV.fullmatch(piece):
+            break
         elif piece.endswith(("n't", "n’t")) and j - i > 3:
             tail.append(c[j - 3:j])
             j -= 3
@@ -73,19 +88,42 @@ def _chunk(c: str) -> tuple[str, ...]:
     core = c[i:j]
     if core:
         if core.isalnum():
+            out.extend(_word(core))
+        elif core in _EMOTICONS:
             out.append(core)
         else:
-            out.extend(p for p in _INFIX.split(core) if p)
+            for p in _INFIX.split(core):
+                if p:
+                    out.extend(_word(p) if p.isalnum() else (p,))
     out.extend(reversed(tail))
     return tuple(out)
+
+
+def _word(w: str) -> tuple[str, ...]:
+    """Split a letters/digits token the way spaCy's exceptions do: cannot, dont, 20ft, 5G."""
+    low = w.lower()
+    if low == "cannot":
+        return (w[:3], w[3:])
+    if low in _NT:
+        return (w[:-2], w[-2:])
+    if w[0].isdigit() and not w.isdigit():
+        m = _UNIT.search(w)
+        if m and w[: m.start()].isdigit():
+            return (w[: m.start()], m.group())
+    return (w,)
 
 
 def _tokens(text: str) -> list[str]:
     out: list[str] = []
     append, extend = out.append, out.extend
     for c in text.split():
-        if c.isalnum():
-            append(c)
+        if c.isalpha():
+            if len(c) in (4, 5, 6, 7, 8) and c.lower() in _NT or c.lower() == "cannot":
+                extend(_word(c))
+            else:
+                append(c)
+        elif c.isalnum():
+            extend(_word(c))
         else:
             extend(_chunk(c))
     return out
