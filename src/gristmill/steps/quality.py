@@ -8,6 +8,7 @@ job, with presets ``gopher``, ``c4``, ``fineweb``, ``zh-web`` and ``bilingual``.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections import Counter
@@ -23,8 +24,9 @@ from gristmill.steps.base import Result, Step, register, text_column, with_colum
 from gristmill.text.c4 import c4_lines
 from gristmill.text.chinese import zh_signals
 from gristmill.text.repetition import Ngrams, find_duplicates
-from gristmill.text.scripts import script_counts
+from gristmill.text.scripts import char_counts, script_counts
 from gristmill.text.stopwords import STOP_WORDS
+from gristmill.text.words import _tokens
 from gristmill.text.words import words as split_words
 
 FAMILIES = ("gopher", "repetition", "c4", "fineweb", "redpajama", "chinese")
@@ -87,6 +89,11 @@ def _is_symbol(w: str) -> bool:
 
 
 @lru_cache(maxsize=1 << 18)
+def _not_symbol(w: str) -> bool:
+    return not all(ch in _SYMBOLS for ch in w)
+
+
+@lru_cache(maxsize=1 << 18)
 def _has_alpha(w: str) -> bool:
     return any(ch.isalpha() for ch in w)
 
@@ -107,13 +114,18 @@ def document_signals(text: str, lang: str, families=FAMILIES, fineweb_text: str 
     """All signals of one document (``None`` where a signal is undefined, e.g. ratios over no words)."""
     out: dict = {}
     zh = lang == "zh"
-    ws = split_words(text, "zh" if zh else "en")
-    n_words = len(ws)
     raw_lines = text.splitlines()
+    if zh:
+        line_tokens = None
+        ws = split_words(text, "zh")
+    else:  # tokens of the text are the tokens of its lines, one after another; keep them per line
+        line_tokens = [_tokens(ln) for ln in raw_lines]
+        ws = list(itertools.chain.from_iterable(line_tokens))
+    n_words = len(ws)
     out["n_chars"], out["n_words"], out["n_lines"] = len(text), n_words, len(raw_lines)
     n_lines = max(len(raw_lines), 1)
     if "gopher" in families:
-        nonsym = [w for w in ws if not _is_symbol(w)]
+        nonsym = list(itertools.compress(ws, map(_not_symbol, ws)))
         out["gq_words"] = len(nonsym)
         out["gq_mean_word_len"] = sum(map(len, nonsym)) / len(nonsym) if nonsym else None
         out["gq_hash_ratio"] = _ratio(text.count("#"), n_words)
@@ -149,7 +161,11 @@ def document_signals(text: str, lang: str, families=FAMILIES, fineweb_text: str 
     if "fineweb" in families:
         if fineweb_text == "c4_kept":
             t = "\n".join(c4.kept).strip()
-            fw_words = len(split_words(t, "zh" if zh else "en")) if t else 0
+            if zh:
+                fw_words = len(split_words(t, "zh")) if t else 0
+            else:
+                fw_words = sum(len(_tokens(k)) if ch else len(line_tokens[i])
+                               for k, i, ch in zip(c4.kept, c4.kept_index, c4.changed, strict=True))
         else:
             t, fw_words = text, n_words
         lines = [ln for ln in t.split("\n") if ln.strip()]
@@ -161,17 +177,16 @@ def document_signals(text: str, lang: str, families=FAMILIES, fineweb_text: str 
         else:
             out.update(fw_line_punct=None, fw_short_lines=None, fw_dup_line_chars=None, fw_newline_ratio=None)
     if "redpajama" in families:
-        low = [w.lower() for w in ws if not _is_symbol(w)]
+        low = list(map(str.lower, nonsym)) if "gopher" in families else \
+            [w.lower() for w in ws if not _is_symbol(w)]
         counts = Counter(low)
         total = len(low)
         out["rp_unique_words"] = _ratio(len(counts), total)
         out["rp_word_entropy"] = -sum(c / total * math.log(c / total) for c in counts.values()) if total else None
         out["rp_caps_words"] = _ratio(sum(1 for w in ws if w.isupper() and len(w) > 1), n_words)
-        nonspace = len(text) - sum(1 for ch in text if ch.isspace()) if not text.isascii() else \
-            len(text) - sum(text.count(c) for c in " \n\t\r\x0b\x0c")
-        letters = script_counts(text)[0]
-        out["rp_digit_frac"] = _ratio(sum(ch.isdigit() for ch in text) if not text.isascii() else
-                                      sum(text.count(d) for d in "0123456789"), len(text))
+        letters, digits, spaces = char_counts(text)
+        nonspace = len(text) - spaces
+        out["rp_digit_frac"] = _ratio(digits, len(text))
         out["rp_non_alpha"] = _ratio(nonspace - letters, nonspace)
         out["rp_url_density"] = _ratio(100 * len(_URL.findall(text)), n_words) if "://" in text or "www." in text \
             else (0.0 if n_words else None)

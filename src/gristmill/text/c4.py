@@ -25,6 +25,8 @@ _SENT_END = re.compile(r"""(?:(?<![A-Z])(?<!\b[A-Z][a-z])\.+|[!?]+|[。！？]+)
 @dataclass
 class C4Lines:
     kept: list[str] = field(default_factory=list)
+    kept_index: list[int] = field(default_factory=list)   # which input line each kept line is
+    changed: list[bool] = field(default_factory=list)     # whether citation removal changed it
     sentences: int = 0
     lines: int = 0
     lorem: bool = False
@@ -46,8 +48,9 @@ def c4_lines(text: str, lang: str | None = None, *, min_words: int = 3, max_word
     zh = lang == "zh"
     ends = END_PUNCT_ZH if zh else END_PUNCT
     r = C4Lines()
-    for line in text.splitlines():
+    for i, line in enumerate(text.splitlines()):
         line = line.strip()
+        cited = False
         r.lines += 1
         ws = line.split()
         if any(len(w) > max_word_length for w in ws):
@@ -55,6 +58,7 @@ def c4_lines(text: str, lang: str | None = None, *, min_words: int = 3, max_word
         if "[" in line:
             line, k = CITATION.subn("", line)
             r.citations += k
+            cited = k > 0
         if not line.endswith(ends) or line.endswith("..."):
             r.no_terminal_lines += 1
             continue
@@ -74,4 +78,6 @@ def c4_lines(text: str, lang: str | None = None, *, min_words: int = 3, max_word
             continue
         r.sentences += count_sentences(line)
         r.kept.append(line)
+        r.kept_index.append(i)
+        r.changed.append(cited)
     return r

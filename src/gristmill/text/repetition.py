@@ -29,9 +29,9 @@ def find_duplicates(items: list[str]) -> tuple[int, int]:
 
 def _ids(words: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """Word ids (one per distinct word, in a 64-bit mixing space) and word lengths."""
-    table: dict[str, int] = {}
-    ids = np.fromiter((table.setdefault(w, len(table) + 1) for w in words), dtype=np.uint64, count=len(words))
-    lens = np.fromiter((len(w) for w in words), dtype=np.int64, count=len(words))
+    table = {w: i for i, w in enumerate(dict.fromkeys(words), 1)}
+    ids = np.fromiter(map(table.__getitem__, words), dtype=np.uint64, count=len(words))
+    lens = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
     return ids * _MULT, lens
 
 
@@ -64,26 +64,42 @@ class Ngrams:
 
     def dup_chars(self, n: int) -> int:
         """Characters (words joined without spaces) in repeated n-grams, scanning left to right and jumping
-        past each repeat, as datatrove's ``find_all_duplicate`` does."""
+        past each repeat, as datatrove's ``find_all_duplicate`` does.
+
+        Only positions whose n-gram also occurs earlier are visited one by one; everything between them is
+        known to be a first occurrence, which keeps the scan short on ordinary text.
+        """
         m = len(self.ids) - n + 1
         if m <= 1:
             return 0
         keys = _ngram_keys(self.ids, n)
-        _, first = np.unique(keys, return_index=True)
-        if len(first) == m:  # no n-gram occurs twice
+        order = np.argsort(keys, kind="stable")
+        sk = keys[order]
+        new_group = np.empty(m, dtype=bool)
+        new_group[0] = True
+        new_group[1:] = sk[1:] != sk[:-1]
+        if new_group.all():  # no n-gram occurs twice
             return 0
-        seen: set[int] = set()
-        kl = keys.tolist()
+        group_start = np.maximum.accumulate(np.where(new_group, np.arange(m), 0))
+        rank = np.empty(m, dtype=np.int64)        # position of each index inside `order`
+        rank[order] = np.arange(m)
+        candidates = order[~new_group]            # positions whose n-gram occurred earlier somewhere
+        candidates.sort()
+        skipped = np.zeros(m, dtype=bool)
         cum = self.cum
-        idx = rep = 0
-        while idx < m:
-            k = kl[idx]
-            if k in seen:
-                rep += int(cum[idx + n] - cum[idx])
-                idx += n
+        rep = 0
+        idx = 0
+        for c in candidates.tolist():
+            if c < idx:
+                continue
+            r = rank[c]
+            earlier = order[group_start[r]:r]     # earlier positions with the same n-gram
+            if not skipped[earlier].all():        # one of them was visited, so the n-gram was seen
+                rep += int(cum[c + n] - cum[c])
+                skipped[c + 1:c + n] = True
+                idx = c + n
             else:
-                seen.add(k)
-                idx += 1
+                idx = c + 1
         return rep
 
 
