@@ -10,7 +10,8 @@ from gristmill.recipe import load_recipe
 
 def test_default_recipe_loads_with_documented_steps():
     r = load_recipe()
-    assert [s.step for s in r.steps] == ["normalize", "langid", "exact_dedup", "filter"]
+    assert [s.step for s in r.steps] == ["normalize", "langid", "exact_dedup", "quality", "filter"]
+    assert r.steps[-1].params.preset == ["bilingual"]
     assert r.output.format == "jsonl"
     assert len(r.plan_hash()) == 16
 

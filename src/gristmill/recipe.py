@@ -53,6 +53,8 @@ class OutputParams:
     compression: Literal["auto", "none", "gzip", "zstd", "snappy", "lz4"] = param(
         "auto", "auto = none for JSONL, zstd for Parquet; snappy and lz4 are for Parquet only")
     write_rejected: bool = param(True, "write rejected rows (with rejected_by, reason, detail columns)")
+    columns: list[str] | None = param(None, "write only these columns of kept rows (null: all); text_preview "
+                                            "(first 300 characters) and text_bytes are also available")
 
 
 @dataclass
@@ -200,6 +202,7 @@ def parse_recipe(data: Any, file: str = "<recipe>") -> Recipe:
         except ExprError as e:
             raise RecipeError(file, line, f"{key} ({name})", "a valid expression", None, hint=str(e)) from None
         except GristmillError as e:
-            raise RecipeError(file, line, f"{key} ({name})", "a known preset", None, hint=e.hint) from None
+            raise RecipeError(file, line, f"{key} ({name})", "usable parameters", None,
+                              hint=f"{e}" + (f"; {e.hint}" if e.hint else "")) from None
         steps.append(spec)
     return Recipe(str(data.get("name") or Path(file).stem), str(data.get("description") or ""), inp, out, steps, file)

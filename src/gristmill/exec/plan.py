@@ -3,7 +3,7 @@
 >>> from gristmill.recipe import load_recipe
 >>> [(s.apply and s.apply.step, [m.step for m in s.maps], s.collect and s.collect.step)
 ...  for s in stages(load_recipe().steps)]
-[(None, ['normalize', 'langid'], 'exact_dedup'), ('exact_dedup', ['filter'], None)]
+[(None, ['normalize', 'langid'], 'exact_dedup'), ('exact_dedup', ['quality', 'filter'], None)]
 """
 
 from __future__ import annotations

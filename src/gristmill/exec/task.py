@@ -177,7 +177,7 @@ def _run_task(recipe: Recipe, stage: Stage, shard: Shard, layout: Layout) -> dic
                 hashes.append(_built(stage.collect).keys(table, _resolver(table)))
             counts["out"] += table.num_rows
             counts["text_bytes_out"] += _text_bytes(table)
-            kept.write(table)
+            kept.write(select_columns(table, out.columns) if stage.final and out.columns else table)
     except BaseException:
         kept.abort()
         for w in rejected.values():
@@ -202,6 +202,22 @@ def _run_task(recipe: Recipe, stage: Stage, shard: Shard, layout: Layout) -> dic
     counts["seconds"] = time.perf_counter() - t0
     _write_marker(layout.marker(stage.index, i), counts)
     return counts
+
+
+def select_columns(table: pa.Table, columns: list[str]) -> pa.Table:
+    """The requested columns; ``text_preview`` and ``text_bytes`` are derived from the text."""
+    cols, names = [], []
+    for c in columns:
+        if c == "text_preview":
+            cols.append(pc.utf8_slice_codeunits(table.column("text"), 0, 300))
+        elif c == "text_bytes":
+            cols.append(pc.binary_length(table.column("text")))
+        elif c in table.column_names:
+            cols.append(table.column(c))
+        else:
+            continue
+        names.append(c)
+    return pa.Table.from_arrays(cols, names=names)
 
 
 def _text_bytes(table: pa.Table) -> int:

@@ -118,7 +118,7 @@ def jsonl_bytes(table: pa.Table, text_field: str = "text", id_field: str = "id")
     then every other column."""
     names = table.column_names
     cols = {n: table.column(n).to_pylist() for n in names}
-    ids, texts = cols.pop("id"), cols.pop("text")
+    ids, texts = cols.pop("id"), cols.pop("text", None)
     metas = cols.pop("meta", None)
     extra = list(cols.items())
     dotted = "." in text_field
@@ -127,7 +127,9 @@ def jsonl_bytes(table: pa.Table, text_field: str = "text", id_field: str = "id")
     dumps = orjson.dumps
     for i in range(table.num_rows):
         rec = {} if dotted_id else {id_field: ids[i]}
-        if metas is not None and metas[i]:
+        if texts is None:
+            pass
+        elif metas is not None and metas[i]:
             m = orjson.loads(metas[i])
             if dotted:
                 rec.update(m)

@@ -2,7 +2,7 @@
 
 >>> w = "the cat sat on the mat the cat sat on the mat".split()
 >>> top_ngram_chars(w, 2), dup_ngram_chars(w, 5)
-(28, 17)
+(14, 14)
 >>> find_duplicates(["a", "bb", "a", "bb", "c"])
 (2, 3)
 """

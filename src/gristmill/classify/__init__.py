@@ -1,0 +1,1 @@
+"""Model-based signals: train fastText classifiers offline and score documents with them."""

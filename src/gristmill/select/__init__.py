@@ -1,0 +1,1 @@
+"""Signals without selection: write a signal sidecar, select from it, calibrate thresholds on it."""
