@@ -130,8 +130,10 @@ def document_signals(text: str, lang: str, families=FAMILIES, fineweb_text: str 
         out["gq_mean_word_len"] = sum(map(len, nonsym)) / len(nonsym) if nonsym else None
         out["gq_hash_ratio"] = _ratio(text.count("#"), n_words)
         out["gq_ellipsis_ratio"] = _ratio(text.count("...") + text.count("…"), n_words)
-        out["gq_bullet_lines"] = sum(ln.lstrip().startswith(("•", "-")) for ln in raw_lines) / n_lines
-        out["gq_ellipsis_lines"] = sum(ln.rstrip().endswith(("...", "…")) for ln in raw_lines) / n_lines
+        stripped = [ln.strip() for ln in raw_lines] if ("-" in text or "•" in text or "..." in text
+                                                          or "…" in text) else None
+        out["gq_bullet_lines"] = sum(ln.startswith(("•", "-")) for ln in stripped) / n_lines if stripped else 0.0
+        out["gq_ellipsis_lines"] = sum(ln.endswith(("...", "…")) for ln in stripped) / n_lines if stripped else 0.0
         out["gq_alpha_words"] = _ratio(sum(map(_has_alpha, ws)), n_words)
         out["gq_stopwords"] = len(STOP_WORDS.get(lang, frozenset()).intersection(ws))
     if "repetition" in families:

@@ -53,7 +53,7 @@ def c4_lines(text: str, lang: str | None = None, *, min_words: int = 3, max_word
         cited = False
         r.lines += 1
         ws = line.split()
-        if any(len(w) > max_word_length for w in ws):
+        if len(line) > max_word_length and max(map(len, ws)) > max_word_length:
             continue
         if "[" in line:
             line, k = CITATION.subn("", line)

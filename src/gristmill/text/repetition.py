@@ -57,7 +57,7 @@ class Ngrams:
         if m <= 0:
             return 0
         keys = _ngram_keys(self.ids, n)
-        uniq, first, inv, counts = np.unique(keys, return_index=True, return_inverse=True, return_counts=True)
+        _, first, counts = np.unique(keys, return_index=True, return_counts=True)
         best = counts.max()
         pos = first[counts == best].min()
         return int((self.cum[pos + n] - self.cum[pos] + n - 1) * best)
@@ -67,7 +67,7 @@ class Ngrams:
         past each repeat, as datatrove's ``find_all_duplicate`` does.
 
         Only positions whose n-gram also occurs earlier are visited one by one; everything between them is
-        known to be a first occurrence, which keeps the scan short on ordinary text.
+        a first occurrence, which keeps the scan short on ordinary text.
         """
         m = len(self.ids) - n + 1
         if m <= 1:
@@ -81,22 +81,28 @@ class Ngrams:
         if new_group.all():  # no n-gram occurs twice
             return 0
         group_start = np.maximum.accumulate(np.where(new_group, np.arange(m), 0))
-        rank = np.empty(m, dtype=np.int64)        # position of each index inside `order`
-        rank[order] = np.arange(m)
-        candidates = order[~new_group]            # positions whose n-gram occurred earlier somewhere
-        candidates.sort()
-        skipped = np.zeros(m, dtype=bool)
-        cum = self.cum
-        rep = 0
-        idx = 0
-        for c in candidates.tolist():
+        first = np.empty(m, dtype=np.int64)       # first position of each position's n-gram
+        first[order] = order[group_start]
+        candidates = np.sort(order[~new_group]).tolist()
+        first_l = first.tolist()
+        cum = self.cum.tolist()
+        skipped = bytearray(m)
+        window = b"\x01" * (n - 1)
+        rank = None
+        rep = idx = 0
+        for c in candidates:
             if c < idx:
                 continue
-            r = rank[c]
-            earlier = order[group_start[r]:r]     # earlier positions with the same n-gram
-            if not skipped[earlier].all():        # one of them was visited, so the n-gram was seen
-                rep += int(cum[c + n] - cum[c])
-                skipped[c + 1:c + n] = True
+            seen = not skipped[first_l[c]]
+            if not seen:  # the first occurrence was jumped over: was any later earlier one visited?
+                if rank is None:
+                    rank = np.empty(m, dtype=np.int64)
+                    rank[order] = np.arange(m)
+                r = int(rank[c])
+                seen = any(not skipped[j] for j in order[group_start[r]:r].tolist())
+            if seen:
+                rep += cum[c + n] - cum[c]
+                skipped[c + 1:c + n] = window[: max(0, min(n - 1, m - c - 1))]
                 idx = c + n
             else:
                 idx = c + 1

@@ -13,6 +13,7 @@ punctuation become tokens of their own, ``...`` and ``--`` are one token.
 
 from __future__ import annotations
 
+import itertools
 from functools import lru_cache
 
 import regex
@@ -113,20 +114,18 @@ def _word(w: str) -> tuple[str, ...]:
     return (w,)
 
 
+@lru_cache(maxsize=1 << 20)
+def _piece(c: str) -> tuple[str, ...]:
+    """Tokens of one whitespace-separated chunk (cached: most chunks of a corpus are seen many times)."""
+    if c.isalpha():
+        return _word(c) if c.lower() in _NT or c.lower() == "cannot" else (c,)
+    if c.isalnum():
+        return _word(c)
+    return _chunk(c)
+
+
 def _tokens(text: str) -> list[str]:
-    out: list[str] = []
-    append, extend = out.append, out.extend
-    for c in text.split():
-        if c.isalpha():
-            if len(c) in (4, 5, 6, 7, 8) and c.lower() in _NT or c.lower() == "cannot":
-                extend(_word(c))
-            else:
-                append(c)
-        elif c.isalnum():
-            extend(_word(c))
-        else:
-            extend(_chunk(c))
-    return out
+    return list(itertools.chain.from_iterable(map(_piece, text.split())))
 
 
 def words(text: str, lang: str | None = None) -> list[str]:
