@@ -63,7 +63,7 @@ class ExactDedup(Step):
     kind = "global"
 
     # -- map phase ---------------------------------------------------------------------------------
-    def keys(self, table: pa.Table, resolve) -> np.ndarray:
+    def map_state(self, table: pa.Table, resolve) -> np.ndarray:
         """xxh3-128 of each row's normalised key as an (n, 2) uint64 array; rows without a key get (0, 0)."""
         p: ExactDedupParams = self.params
         values = table.column(p.key).to_pylist() if p.key in table.column_names else resolve(p.key).to_pylist()
@@ -76,10 +76,10 @@ class ExactDedup(Step):
             out[i, 1] = (h & 0xFFFFFFFFFFFFFFFF) | 1  # never (0, 0): that marks "no key"
         return out
 
-    @staticmethod
-    def save_state(path: str, hashes: np.ndarray) -> None:
+    def save_state(self, path: str, parts: list[np.ndarray]) -> None:
         """Write one shard's hashes (with the row of each), sorted by bucket: ``PATH`` holds a structured
         array readable with mmap, ``PATH.offsets.npy`` where each bucket starts."""
+        hashes = np.concatenate(parts) if parts else np.zeros((0, 2), dtype=np.uint64)
         rows = np.arange(len(hashes), dtype=np.int64)
         has_key = hashes[:, 1] != 0
         hashes, rows = hashes[has_key], rows[has_key]
@@ -94,8 +94,7 @@ class ExactDedup(Step):
             os.replace(target + ".tmp", target)
 
     # -- reduce --------------------------------------------------------------------------------------
-    @staticmethod
-    def reduce(state_paths: list[str], decision_dir: str) -> int:
+    def reduce(self, state_paths: list[str], decision_dir: str) -> int:
         """Decide, bucket by bucket, which rows are copies; writes ``decision_dir/SHARD.npy`` arrays of
         (row, kept_shard, kept_row) per shard. Returns the number of copies."""
         os.makedirs(decision_dir, exist_ok=True)
@@ -141,7 +140,10 @@ class ExactDedup(Step):
 
     # -- apply ---------------------------------------------------------------------------------------
     @staticmethod
-    def apply(table: pa.Table, decision: np.ndarray, offset: int, kept_id) -> Result:
+    def load_decision(decision_dir: str, shard: int) -> np.ndarray:
+        return np.load(os.path.join(decision_dir, f"{shard:05d}.npy"))
+
+    def apply(self, table: pa.Table, decision: np.ndarray, offset: int, kept_id) -> Result:
         """Reject the rows of this batch (rows ``offset`` … ``offset + n``) that the reduce marked as copies."""
         n = table.num_rows
         reject = np.zeros(n, dtype=bool)

@@ -22,7 +22,6 @@ from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
 import fsspec
 import orjson
 
-from gristmill.dedup.exact import ExactDedup
 from gristmill.errors import GristmillError
 from gristmill.exec import manifest as mf
 from gristmill.exec.plan import stages as cut_stages
@@ -69,7 +68,7 @@ def run(recipe: Recipe | str | os.PathLike | None = None, *, inputs: list[str] |
     try:
         for st in stages:
             if st.apply is not None:
-                _reduce(layout, st.apply.label, len(shards))
+                _reduce(layout, st.apply, len(shards))
             pending = [sh for sh in shards if (st.index, sh.index) not in markers]
             label = ", ".join(s.label for s in ([st.apply] if st.apply else []) + st.maps) or "read"
             reporter.stage(st.index, len(stages), label)
@@ -119,13 +118,15 @@ def _execute(recipe, stage, shards, root, workers):
             raise
 
 
-def _reduce(layout: Layout, label: str, n_shards: int) -> None:
+def _reduce(layout: Layout, spec, n_shards: int) -> None:
+    label = spec.label
     marker = layout.reduce_marker(label)
     if os.path.exists(marker):
         return
     t0 = time.perf_counter()
-    n = ExactDedup.reduce([layout.state(label, i) for i in range(n_shards)], layout.decision_dir(label))
-    _write_json(marker, {"label": label, "duplicates": n, "seconds": round(time.perf_counter() - t0, 3)})
+    info = spec.build().reduce([layout.state(label, i) for i in range(n_shards)], layout.decision_dir(label))
+    info = info if isinstance(info, dict) else {"duplicates": info}
+    _write_json(marker, {"label": label, **info, "seconds": round(time.perf_counter() - t0, 3)})
 
 
 def _prepare(layout: Layout, recipe: Recipe, shards, resume: bool) -> None:

@@ -18,7 +18,6 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from gristmill.dedup.exact import ExactDedup
 from gristmill.errors import GristmillError
 from gristmill.exec.plan import Stage
 from gristmill.expr import ExprError
@@ -147,9 +146,10 @@ def _run_task(recipe: Recipe, stage: Stage, shard: Shard, layout: Layout) -> dic
             rejected[label].write(rej)
         return survivors
 
-    decision = lookup = None
+    decision = lookup = applier = None
     if stage.apply is not None:
-        decision = np.load(os.path.join(layout.decision_dir(stage.apply.label), f"{i:05d}.npy"))
+        applier = _built(stage.apply)
+        decision = applier.load_decision(layout.decision_dir(stage.apply.label), i)
         lookup = _IdLookup(layout, stage.index - 1)
     offset = 0
     try:
@@ -160,7 +160,7 @@ def _run_task(recipe: Recipe, stage: Stage, shard: Shard, layout: Layout) -> dic
             counts["text_bytes_in"] += _text_bytes(table)
             if stage.apply is not None:
                 s0 = time.perf_counter()
-                res = ExactDedup.apply(table, decision, offset, lookup)
+                res = applier.apply(table, decision, offset, lookup)
                 offset += table.num_rows
                 table = route(stage.apply.label, res, table)
                 stats[stage.apply.label]["seconds"] += time.perf_counter() - s0
@@ -174,7 +174,7 @@ def _run_task(recipe: Recipe, stage: Stage, shard: Shard, layout: Layout) -> dic
             if table.num_rows == 0:
                 continue
             if stage.collect is not None:
-                hashes.append(_built(stage.collect).keys(table, _resolver(table)))
+                hashes.append(_built(stage.collect).map_state(table, _resolver(table)))
             counts["out"] += table.num_rows
             counts["text_bytes_out"] += _text_bytes(table)
             kept.write(select_columns(table, out.columns) if stage.final and out.columns else table)
@@ -194,8 +194,7 @@ def _run_task(recipe: Recipe, stage: Stage, shard: Shard, layout: Layout) -> dic
         counts["files"].append(os.path.relpath(qpath, layout.root))
     if stage.collect is not None:
         os.makedirs(os.path.dirname(layout.state(stage.collect.label, i)), exist_ok=True)
-        h = np.concatenate(hashes) if hashes else np.zeros((0, 2), dtype=np.uint64)
-        ExactDedup.save_state(layout.state(stage.collect.label, i), h)
+        _built(stage.collect).save_state(layout.state(stage.collect.label, i), hashes)
     if stage.index == 0:
         counts["read"] = read
     counts["steps"] = {k: {**v, "rejected": dict(sorted(v["rejected"].items()))} for k, v in stats.items()}

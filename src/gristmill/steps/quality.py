@@ -83,17 +83,17 @@ SIGNALS: dict[str, tuple[str, str]] = {  # column -> (family, meaning)
 }
 
 
-@lru_cache(maxsize=1 << 18)
+@lru_cache(maxsize=1 << 16)
 def _is_symbol(w: str) -> bool:
     return all(ch in _SYMBOLS for ch in w)
 
 
-@lru_cache(maxsize=1 << 18)
+@lru_cache(maxsize=1 << 16)
 def _not_symbol(w: str) -> bool:
     return not all(ch in _SYMBOLS for ch in w)
 
 
-@lru_cache(maxsize=1 << 18)
+@lru_cache(maxsize=1 << 16)
 def _has_alpha(w: str) -> bool:
     return any(ch.isalpha() for ch in w)
 

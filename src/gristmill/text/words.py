@@ -114,7 +114,7 @@ def _word(w: str) -> tuple[str, ...]:
     return (w,)
 
 
-@lru_cache(maxsize=1 << 20)
+@lru_cache(maxsize=1 << 17)
 def _piece(c: str) -> tuple[str, ...]:
     """Tokens of one whitespace-separated chunk (cached: most chunks of a corpus are seen many times)."""
     if c.isalpha():

@@ -1,0 +1,240 @@
+"""``minhash_dedup``: near-duplicate documents across the whole corpus (MinHash-LSH), two-phase on disk.
+
+Map phase (per shard): language-aware shingles (word n-grams; character n-grams for CJK), a MinHash
+signature, one key per LSH band; written to ``state/`` with the shingle hashes (for exact verification)
+and each row's keep-policy value. Reduce: rows sharing a band key are candidates; each candidate pair is
+verified (exact Jaccard of the shingle sets by default) and verified pairs are joined into clusters with
+union-find across all shards. Apply: every cluster member gets ``dup_cluster`` (the kept id) and
+``dup_cluster_size``; all but the kept member are rejected as ``near_duplicate``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pyarrow as pa
+
+from gristmill.dedup.lsh import MinHasher, band_keys, optimal_bands, s_curve
+from gristmill.dedup.shingles import jaccard, shingle_hashes
+from gristmill.params import param
+from gristmill.steps.base import Result, Step, register, text_column, with_column
+
+KEY_DTYPE = np.dtype([("key", "<u8"), ("row", "<i8")])
+DECISION_DTYPE = np.dtype([("row", "<i8"), ("kept_shard", "<i8"), ("kept_row", "<i8"), ("size", "<i8"),
+                           ("dup", "?")])
+
+
+@dataclass
+class MinHashParams:
+    threshold: float = param(0.7, "Jaccard similarity of shingle sets at or above which two documents are "
+                                  "near-duplicates", min=0.05, max=1)
+    num_perm: int = param(128, "MinHash permutations", min=8, max=1024)
+    ngram: int = param(5, "tokens per shingle (words; single characters for CJK)", min=1)
+    lsh_threshold: float | None = param(None, "Jaccard the LSH bands are designed for (null: threshold - 0.1, "
+                                              "so pairs at the threshold are found with high probability)",
+                                        min=0.05, max=1)
+    verify: Literal["exact", "signature", "none"] = param(
+        "exact", "check candidate pairs: exact Jaccard of the shingle sets, Jaccard estimated from the "
+                 "signatures, or not at all")
+    digits: bool = param(False, "fold every digit to 0 before shingling")
+    keep: str = param("first", "which member of a cluster stays: first (input order), longest, or max:COLUMN "
+                               "(highest value of a signal)")
+    seed: int = param(42, "seed of the hash permutations")
+
+
+class _UnionFind:
+    def __init__(self) -> None:
+        self.parent: dict[int, int] = {}
+
+    def find(self, x: int) -> int:
+        p = self.parent
+        root = x
+        while p.get(root, root) != root:
+            root = p[root]
+        while p.get(x, x) != root:
+            p[x], x = root, p[x]
+        return root
+
+    def union(self, a: int, b: int) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+
+@register
+class MinHashDedup(Step):
+    """Near-duplicate removal with MinHash-LSH over language-aware shingles, verified, clustered globally."""
+
+    name = "minhash_dedup"
+    Params = MinHashParams
+    kind = "global"
+    outputs = ("dup_cluster", "dup_cluster_size")
+
+    def __init__(self, params: MinHashParams, label: str | None = None) -> None:
+        super().__init__(params, label)
+        lsh_t = params.lsh_threshold if params.lsh_threshold is not None else max(params.threshold - 0.1, 0.05)
+        self.bands, self.rows = optimal_bands(lsh_t, params.num_perm, fn_weight=0.9)
+        if not (params.keep in ("first", "longest") or params.keep.startswith("max:")):
+            from gristmill.errors import GristmillError
+
+            raise GristmillError(f"keep must be first, longest or max:COLUMN, not {params.keep!r}")
+        self._hasher: MinHasher | None = None
+
+    def columns(self) -> list[str]:
+        return list(self.outputs)
+
+    def s_curve(self) -> dict[str, float]:
+        return {f"{j:.1f}": round(s_curve(j, self.bands, self.rows), 4) for j in (0.5, 0.6, 0.7, 0.8, 0.9)}
+
+    # -- map phase ---------------------------------------------------------------------------------
+    def map_state(self, table: pa.Table, resolve) -> dict:
+        p: MinHashParams = self.params
+        if self._hasher is None:
+            self._hasher = MinHasher(p.num_perm, p.seed)
+        texts = text_column(table)
+        shingles = [shingle_hashes(t, p.ngram, p.digits) for t in texts]
+        sigs = np.stack([self._hasher.signature(s) for s in shingles]) if shingles else \
+            np.zeros((0, p.num_perm), np.uint32)
+        if p.keep == "longest":
+            values = np.array([len(t) for t in texts], dtype=np.float64)
+        elif p.keep.startswith("max:"):
+            col = p.keep[4:]
+            arr = table.column(col) if col in table.column_names else resolve(col)
+            values = np.array([np.nan if v is None else float(v) for v in arr.to_pylist()], dtype=np.float64)
+        else:
+            values = np.zeros(len(texts))
+        return {"sigs": sigs, "shingles": shingles, "values": values,
+                "empty": np.array([len(s) == 0 for s in shingles], dtype=bool)}
+
+    def save_state(self, path: str, parts: list[dict]) -> None:
+        p: MinHashParams = self.params
+        sigs = np.concatenate([x["sigs"] for x in parts]) if parts else np.zeros((0, p.num_perm), np.uint32)
+        shingles = [s for x in parts for s in x["shingles"]]
+        values = np.concatenate([x["values"] for x in parts]) if parts else np.zeros(0)
+        empty = np.concatenate([x["empty"] for x in parts]) if parts else np.zeros(0, bool)
+        n = len(sigs)
+        keys = band_keys(sigs, self.bands, self.rows) if n else np.zeros((0, self.bands), np.uint64)
+        rec = np.empty(n * self.bands, dtype=KEY_DTYPE)
+        rec["key"] = keys.reshape(-1)
+        rec["row"] = np.repeat(np.arange(n, dtype=np.int64), self.bands)
+        rec = rec[~np.repeat(empty, self.bands)]            # empty documents never match anything
+        lens = np.fromiter(map(len, shingles), dtype=np.int64, count=n)
+        arrays = {"keys": rec, "values": values, "sh_offsets": np.concatenate([[0], np.cumsum(lens)])}
+        if p.verify == "exact":
+            arrays["shingles"] = np.concatenate(shingles) if n else np.zeros(0, np.uint64)
+        elif p.verify == "signature":
+            arrays["sigs"] = sigs
+        os.makedirs(path, exist_ok=True)
+        for name, arr in arrays.items():
+            with open(os.path.join(path, name + ".npy.tmp"), "wb") as f:
+                np.save(f, arr)
+            os.replace(os.path.join(path, name + ".npy.tmp"), os.path.join(path, name + ".npy"))
+
+    # -- reduce --------------------------------------------------------------------------------------
+    def reduce(self, state_paths: list[str], decision_dir: str) -> dict:
+        p: MinHashParams = self.params
+        load = lambda d, name: np.load(os.path.join(d, name + ".npy"), mmap_mode="r")  # noqa: E731
+        counts = [len(load(d, "values")) for d in state_paths]
+        base = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        # candidate edges: sort all band keys once; equal keys form buckets
+        keys = np.concatenate([np.asarray(load(d, "keys")["key"]) for d in state_paths])
+        rows = np.concatenate([np.asarray(load(d, "keys")["row"]) + base[s] for s, d in enumerate(state_paths)])
+        order = np.argsort(keys, kind="stable")
+        keys, rows = keys[order], rows[order]
+        same = np.zeros(len(keys), dtype=bool)
+        same[1:] = keys[1:] == keys[:-1]
+        first = np.maximum.accumulate(np.where(~same, np.arange(len(keys)), 0))
+        a, b = rows[first[same]], rows[same]
+        lo, hi = np.minimum(a, b), np.maximum(a, b)
+        pairs = np.unique(np.stack([lo, hi], axis=1)[lo != hi], axis=0) if len(lo) else np.zeros((0, 2), np.int64)
+        shard_of = lambda g: int(np.searchsorted(base, g, side="right") - 1)  # noqa: E731
+        cache: dict[int, dict] = {}
+
+        def state(s: int) -> dict:
+            if s not in cache:
+                d = state_paths[s]
+                cache[s] = {"off": np.asarray(load(d, "sh_offsets")),
+                            "sh": load(d, "shingles") if p.verify == "exact" else None,
+                            "sig": load(d, "sigs") if p.verify == "signature" else None}
+            return cache[s]
+
+        def similar(u: int, v: int) -> bool:
+            if p.verify == "none":
+                return True
+            su, sv = shard_of(u), shard_of(v)
+            ru, rv = u - base[su], v - base[sv]
+            if p.verify == "signature":
+                return float(np.mean(state(su)["sig"][ru] == state(sv)["sig"][rv])) >= p.threshold
+            a_, b_ = state(su), state(sv)
+            return jaccard(np.asarray(a_["sh"][a_["off"][ru]:a_["off"][ru + 1]]),
+                           np.asarray(b_["sh"][b_["off"][rv]:b_["off"][rv + 1]])) >= p.threshold
+
+        uf = _UnionFind()
+        verified = 0
+        for u, v in pairs.tolist():
+            if uf.find(u) == uf.find(v):
+                continue
+            if similar(u, v):
+                verified += 1
+                uf.union(u, v)
+        members_of: dict[int, set[int]] = {}
+        for x in list(uf.parent):
+            r = uf.find(x)
+            members_of.setdefault(r, {r}).add(x)
+        clusters = {r: list(m) for r, m in members_of.items()}
+        values = np.concatenate([np.asarray(load(d, "values")) for d in state_paths]) if state_paths else np.zeros(0)
+        per_shard: list[list[tuple]] = [[] for _ in state_paths]
+        dups = 0
+        sizes = []
+        for members in clusters.values():
+            members.sort()
+            if p.keep == "first":
+                kept = members[0]
+            else:  # highest value, ties to input order
+                kept = max(members, key=lambda g: (np.nan_to_num(values[g], nan=-np.inf), -g))
+            ks = shard_of(kept)
+            sizes.append(len(members))
+            for g in members:
+                s = shard_of(g)
+                per_shard[s].append((g - base[s], ks, kept - base[ks], len(members), g != kept))
+                dups += g != kept
+        os.makedirs(decision_dir, exist_ok=True)
+        for s, items in enumerate(per_shard):
+            arr = np.array(sorted(items), dtype=DECISION_DTYPE)
+            tmp = os.path.join(decision_dir, f"{s:05d}.tmp.npy")
+            np.save(tmp, arr)
+            os.replace(tmp, os.path.join(decision_dir, f"{s:05d}.npy"))
+        state_bytes = sum(os.path.getsize(os.path.join(d, f)) for d in state_paths for f in os.listdir(d))
+        hist = np.bincount(sizes) if sizes else np.zeros(0, int)
+        return {"duplicates": int(dups), "clusters": len(clusters), "candidate_pairs": int(len(pairs)),
+                "verified_pairs": verified, "bands": self.bands, "rows": self.rows, "s_curve": self.s_curve(),
+                "state_bytes_per_doc": round(state_bytes / max(int(base[-1]), 1), 1),
+                "cluster_sizes": {str(k): int(v) for k, v in enumerate(hist) if v}}
+
+    # -- apply ---------------------------------------------------------------------------------------
+    @staticmethod
+    def load_decision(decision_dir: str, shard: int) -> np.ndarray:
+        return np.load(os.path.join(decision_dir, f"{shard:05d}.npy"))
+
+    def apply(self, table: pa.Table, decision: np.ndarray, offset: int, kept_id) -> Result:
+        n = table.num_rows
+        lo, hi = np.searchsorted(decision["row"], [offset, offset + n]) if len(decision) else (0, 0)
+        part = decision[lo:hi]
+        cluster: list[str | None] = [None] * n
+        size: list[int | None] = [None] * n
+        reject = np.zeros(n, dtype=bool)
+        details = []
+        for row, ks, kr, sz, dup in part.tolist():
+            i = row - offset
+            kid = kept_id(ks, kr)
+            cluster[i], size[i] = kid, sz
+            if dup:
+                reject[i] = True
+        for i in np.nonzero(reject)[0]:
+            details.append(f"near-duplicate of {cluster[i]} (cluster of {size[i]})")
+        table = with_column(table, "dup_cluster", pa.array(cluster, pa.string()))
+        table = with_column(table, "dup_cluster_size", pa.array(size, pa.int64()))
+        return Result(table, reject, ["near_duplicate"] * len(details), details)
