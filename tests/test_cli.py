@@ -40,6 +40,11 @@ def test_validate_reports_file_line_and_key_without_traceback(tmp_path):
     assert cli("validate", str(good)).returncode == 0
 
 
+def test_usage_errors_are_not_tracebacks():
+    r = cli("run", "a.yaml", "b.yaml", "--workers", "0")
+    assert r.returncode == 2 and "Traceback" not in r.stderr and "Usage" in r.stderr
+
+
 def test_user_mistakes_are_one_line_errors(tmp_path):
     for args, needle in [(("run", str(tmp_path / "missing.yaml")), "recipe not found"),
                          (("run", "--input", str(tmp_path / "nope.jsonl"), "-o", str(tmp_path / "o")), "input not found"),

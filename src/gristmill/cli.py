@@ -200,6 +200,40 @@ def presets(name: Annotated[str | None, typer.Argument(help="show one preset's r
 
 
 @app.command()
+def dedup(
+    input: Annotated[list[str] | None, typer.Option("--input", "-i", help="input file, folder or glob")] = None,
+    output: Annotated[str, typer.Option("--output", "-o", help="output folder")] = "gristmill-dedup",
+    method: Annotated[str, typer.Option(help="minhash, exact, lines or substring")] = "minhash",
+    threshold: Annotated[float, typer.Option(help="minhash: Jaccard threshold")] = 0.7,
+    workers: Annotated[int | None, typer.Option("--workers", "-w", min=1)] = None,
+    explain: Annotated[str | None, typer.Option(help="show the cluster of this document id in --output")] = None,
+) -> None:
+    """Deduplicate a dataset (MinHash near-duplicates by default), or --explain a cluster of a finished run."""
+    if explain:
+        from gristmill.dedup.explain import cluster_of
+
+        members = cluster_of(output, explain)
+        t = Table(title=f"cluster of {explain}: {len(members)} documents", title_justify="left", show_lines=True)
+        for c in ("id", "status", "text"):
+            t.add_column(c, overflow="fold")
+        for r in members:
+            status = "kept" if r.get("reason") is None else f"rejected ({r.get('detail')})"
+            t.add_row(str(r.get("id")), status, str(r.get("text", ""))[:400])
+        out.print(t)
+        return
+    from gristmill.exec.local import run as run_recipe
+    from gristmill.recipe import load_recipe
+
+    step = {"minhash": f"minhash_dedup\n    threshold: {threshold}", "exact": "exact_dedup",
+            "lines": "line_dedup", "substring": "substring_dedup"}.get(method)
+    if step is None:
+        raise GristmillError(f"unknown method {method!r}", hint="minhash, exact, lines or substring")
+    m = run_recipe(load_recipe(text=f"name: dedup-{method}\nsteps:\n  - step: {step}\n"), inputs=input,
+                   output=output, workers=workers)
+    _finish(m, m["output"])
+
+
+@app.command()
 def version() -> None:
     """Print the gristmill version."""
     from gristmill import __version__
@@ -218,12 +252,10 @@ def main() -> None:
     except KeyboardInterrupt:
         err.print("interrupted")
         sys.exit(130)
-    except Exception as e:  # click usage errors and aborts
-        import click
-
-        if isinstance(e, click.exceptions.ClickException):
+    except Exception as e:  # usage errors (typer vendors its own click: match by shape, not class)
+        if hasattr(e, "show") and hasattr(e, "exit_code"):
             e.show()
             sys.exit(e.exit_code)
-        if isinstance(e, click.exceptions.Abort):
+        if type(e).__name__ == "Abort":
             sys.exit(1)
         raise

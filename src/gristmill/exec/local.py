@@ -84,6 +84,11 @@ def run(recipe: Recipe | str | os.PathLike | None = None, *, inputs: list[str] |
     manifest = mf.build(recipe, shards, stages, markers, started=started, finished=finished,
                         wall=time.perf_counter() - t0, workers=workers, output=recipe.output.path)
     manifest["tasks_run"] = todo
+    manifest["global_steps"] = {}
+    for st in stages:
+        if st.apply is not None and os.path.exists(layout.reduce_marker(st.apply.label)):
+            with open(layout.reduce_marker(st.apply.label), "rb") as f:
+                manifest["global_steps"][st.apply.label] = orjson.loads(f.read())
     _write_json(os.path.join(root, "manifest.json"), manifest)
     _write_json(os.path.join(root, "_SUCCESS"), {"recipe_hash": recipe.plan_hash()})
     for d in ("state", "decision") + tuple(f"s{st.index}" for st in stages):

@@ -1,7 +1,9 @@
 """Per-document steps, one module each. ``REGISTRY`` maps a recipe's step name to its class."""
 
 from gristmill.dedup import exact as _exact  # noqa: F401  (registers exact_dedup)
+from gristmill.dedup import lines as _lines  # noqa: F401
 from gristmill.dedup import minhash as _minhash  # noqa: F401
+from gristmill.dedup import substring as _substring  # noqa: F401
 from gristmill.steps import c4_clean as _c4_clean  # noqa: F401
 from gristmill.steps import classifier as _classifier  # noqa: F401
 from gristmill.steps import filter as _filter  # noqa: F401
