@@ -64,6 +64,48 @@ def summary(res: dict) -> dict:
             "unique_docs_removed": res["removal"]["unique_docs_removed"]}
 
 
+def per_language(truth: Path, clusters: Path, tau: float = 0.7) -> dict:
+    """Pairwise precision/recall/F1 per language over (original, copy) pairs: a true pair counts when its
+    true word-5-gram Jaccard is >= tau; predicted pairs involving a copy below tau are ignored (don't care)."""
+    import itertools
+    from collections import defaultdict
+
+    rows = [json.loads(x) for x in truth.read_text().splitlines()]
+    pred = {}
+    for line in clusters.read_text().splitlines():
+        a, b = line.split("\t")
+        pred[a] = b
+    j = {r["id"]: r.get("j5", 1.0) for r in rows}
+    true_cluster = {r["id"]: r["cluster"] for r in rows}
+    lang = {r["id"]: r["lang"] for r in rows}
+    members = defaultdict(list)
+    for r in rows:
+        members[pred.get(r["id"], r["id"])].append(r["id"])
+    out = {}
+    for L in ("en", "zh"):
+        tp = fp = 0
+        for m in members.values():
+            for a, b in itertools.combinations(sorted(m), 2):
+                if lang[a] != L:
+                    continue
+                if j[a] < tau or j[b] < tau:
+                    continue  # a copy below tau: don't care
+                if true_cluster[a] == true_cluster[b]:
+                    tp += 1
+                else:
+                    fp += 1
+        groups = defaultdict(list)
+        for r in rows:
+            if r["lang"] == L and r.get("j5", 1.0) >= tau:
+                groups[r["cluster"]].append(r["id"])
+        true_pairs = sum(len(g) * (len(g) - 1) // 2 for g in groups.values())
+        p = tp / (tp + fp) if tp + fp else 1.0
+        rc = tp / true_pairs if true_pairs else 1.0
+        out[L] = {"precision": round(p, 4), "recall": round(rc, 4), "f1": round(2 * p * rc / (p + rc), 4) if p + rc else 0,
+                  "true_pairs": true_pairs}
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--corpus", required=True, type=Path)
@@ -87,6 +129,7 @@ def main() -> None:
         reduce_info = json.loads((tmp / "gm" / "_work" / "done" / "reduce-minhash_dedup.json").read_text())
         rows.append({"tool": "gristmill", **r, **summary(evaluate(a.peer_python, a.peer_bench, truth, "--clusters",
                                                                    tmp / "gm.tsv", "gristmill")),
+                     "pairwise_j>=0.7_by_lang": per_language(truth, tmp / "gm.tsv"),
                      "s_curve": reduce_info["s_curve"], "bands_x_rows": f"{reduce_info['bands']}x{reduce_info['rows']}",
                      "state_bytes_per_doc": reduce_info["state_bytes_per_doc"]})
         print(json.dumps(rows[-1]), flush=True)
@@ -96,9 +139,11 @@ def main() -> None:
                        "--workers", "1"])
             if peer == "datatrove":
                 res = evaluate(a.peer_python, a.peer_bench, truth, "--kept", tmp / peer / "kept", peer)
+                rows.append({"tool": peer, **r, **summary(res)})
             else:
                 res = evaluate(a.peer_python, a.peer_bench, truth, "--clusters", tmp / peer / "clusters.tsv", peer)
-            rows.append({"tool": peer, **r, **summary(res)})
+                rows.append({"tool": peer, **r, **summary(res),
+                             "pairwise_j>=0.7_by_lang": per_language(truth, tmp / peer / "clusters.tsv")})
             print(json.dumps(rows[-1]), flush=True)
         if a.scale > 1:
             big = tmp / f"x{a.scale}.jsonl"

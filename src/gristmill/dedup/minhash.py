@@ -95,7 +95,7 @@ class MinHashDedup(Step):
         if self._hasher is None:
             self._hasher = MinHasher(p.num_perm, p.seed)
         texts = text_column(table)
-        shingles = [shingle_hashes(t, p.ngram, p.digits) for t in texts]
+        shingles = [shingle_hashes(t, p.ngram, p.digits, distinct=False) for t in texts]
         sigs = np.stack([self._hasher.signature(s) for s in shingles]) if shingles else \
             np.zeros((0, p.num_perm), np.uint32)
         if p.keep == "longest":
@@ -169,8 +169,8 @@ class MinHashDedup(Step):
             if p.verify == "signature":
                 return float(np.mean(state(su)["sig"][ru] == state(sv)["sig"][rv])) >= p.threshold
             a_, b_ = state(su), state(sv)
-            return jaccard(np.asarray(a_["sh"][a_["off"][ru]:a_["off"][ru + 1]]),
-                           np.asarray(b_["sh"][b_["off"][rv]:b_["off"][rv + 1]])) >= p.threshold
+            return jaccard(np.unique(a_["sh"][a_["off"][ru]:a_["off"][ru + 1]]),
+                           np.unique(b_["sh"][b_["off"][rv]:b_["off"][rv + 1]])) >= p.threshold
 
         uf = _UnionFind()
         verified = 0

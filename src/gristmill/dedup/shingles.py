@@ -33,30 +33,57 @@ def tokens(text: str, digits: bool = False) -> list[str]:
     return _TOKEN.findall(t)
 
 
+def _char_classes() -> np.ndarray:
+    """0: separator, 1: letter/digit of a space-delimited script, 2: CJK (a token by itself); BMP only."""
+    import unicodedata
+
+    cls = np.array([1 if chr(i).isalnum() or unicodedata.category(chr(i)).startswith("M") else 0
+                    for i in range(0x10000)], dtype=np.uint8)
+    for lo, hi in ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0x3040, 0x30FF), (0x31F0, 0x31FF),
+                   (0xAC00, 0xD7AF), (0x1100, 0x11FF), (0x3130, 0x318F), (0xFF66, 0xFF9F), (0x3005, 0x3007)):
+        cls[lo:hi + 1] = np.where(cls[lo:hi + 1] > 0, 2, 0)
+    return cls
+
+
+_CLASS = _char_classes()
+_DIGIT = np.array([chr(i).isdigit() for i in range(0x10000)], dtype=bool)
+
+
 def _token_hashes(text: str, digits: bool) -> np.ndarray:
-    """One 64-bit hash per token, computed with prefix sums over code points (no Python loop)."""
-    toks = tokens(text, digits)
-    if not toks:
+    """One 64-bit hash per token (see :func:`tokens`), computed with numpy over code points: character
+    classes from a lookup table, token boundaries from class changes, hashes from prefix sums."""
+    if not text:
         return np.zeros(0, dtype=np.uint64)
-    joined = "".join(toks)
-    cp = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), np.uint32).astype(np.uint64)
-    lens = np.fromiter(map(len, toks), dtype=np.int64, count=len(toks))
-    ends = np.cumsum(lens)
-    starts = ends - lens
+    cp32 = np.frombuffer(text.lower().encode("utf-32-le", "surrogatepass"), np.uint32)
+    bmp = cp32 < 0x10000
+    cls = np.where(bmp, _CLASS[np.where(bmp, cp32, 0)], 0)
+    if not bmp.all():  # CJK beyond the BMP (Han extensions B and later) are tokens; other planes separators
+        big = ~bmp
+        cls[big] = np.where((cp32[big] >= 0x20000) & (cp32[big] <= 0x3134F), 2, 0)
+    keep = cls > 0
+    if not keep.any():
+        return np.zeros(0, dtype=np.uint64)
+    cp = cp32[keep].astype(np.uint64)
+    if digits:
+        small = cp < 0x10000
+        d = np.zeros(len(cp), bool)
+        d[small] = _DIGIT[cp[small].astype(np.int64)]
+        cp[d] = ord("0")
+    c = cls[keep]
+    idx = np.nonzero(keep)[0]
+    # a token starts at every CJK character, and at a word character not directly after another one
+    prev_word = np.zeros(len(c), bool)
+    prev_word[1:] = (c[:-1] == 1) & (idx[1:] == idx[:-1] + 1)
+    starts = np.nonzero((c == 2) | ~prev_word)[0]
+    ends = np.append(starts[1:], len(c))
+    lens = (ends - starts).astype(np.int64)
+    n = len(cp)
     with np.errstate(over="ignore"):
-        # prefix[i] = sum_{k<i} cp[k] * B^(i-1-k)  (Horner), as a cumulative recurrence in numpy:
-        # h(token) = prefix[end] - prefix[start] * B^len
-        n = len(cp)
-        if n + 1 > len(_POW):
-            pw = np.concatenate([[np.uint64(1)], np.cumprod(np.full(n, _B, dtype=np.uint64))])
-        else:
-            pw = _POW[: n + 1]
-        # prefix via scaled cumulative sum: prefix[i] = B^(i-1) * sum_{k<i} cp[k] * B^-(k) is not possible
-        # in modular arithmetic without inverses; B is odd so it is invertible mod 2^64.
+        pw = _POW[: n + 1] if n + 1 <= len(_POW) else \
+            np.concatenate([[np.uint64(1)], np.cumprod(np.full(n, _B, dtype=np.uint64))])
         inv = _inv_pow(n)
-        scaled = np.cumsum(cp * inv[:n])                      # sum cp[k] * B^-k
-        prefix = np.concatenate([[np.uint64(0)], scaled])
-        h = (prefix[ends] - prefix[starts]) * pw[ends - 1]     # sum cp[k] * B^(end-1-k)
+        prefix = np.concatenate([[np.uint64(0)], np.cumsum(cp * inv[:n])])  # sum cp[k] * B^-k
+        h = (prefix[ends] - prefix[starts]) * pw[ends - 1]                   # sum cp[k] * B^(end-1-k)
         h ^= lens.astype(np.uint64) * _MIX2
         h ^= h >> np.uint64(31)
         h *= _MIX1
@@ -74,8 +101,9 @@ def _inv_pow(n: int) -> np.ndarray:
     return _INV_CACHE[0]
 
 
-def shingle_hashes(text: str, n: int = 5, digits: bool = False) -> np.ndarray:
-    """Distinct 64-bit hashes of the document's token n-grams (fewer than n tokens: one shingle of all)."""
+def shingle_hashes(text: str, n: int = 5, digits: bool = False, *, distinct: bool = True) -> np.ndarray:
+    """64-bit hashes of the document's token n-grams (fewer than n tokens: one shingle of all); sorted and
+    distinct unless ``distinct=False`` (then in text order, repeats kept: enough for a MinHash signature)."""
     th = _token_hashes(text, digits)
     if len(th) == 0:
         return th
@@ -90,7 +118,7 @@ def shingle_hashes(text: str, n: int = 5, digits: bool = False) -> np.ndarray:
         h ^= h >> np.uint64(29)
         h *= _MIX2
         h ^= h >> np.uint64(32)
-    return np.unique(h)
+    return np.unique(h) if distinct else h
 
 
 def jaccard(a: np.ndarray, b: np.ndarray) -> float:
