@@ -17,12 +17,14 @@ from typing import Literal
 import numpy as np
 import pyarrow as pa
 
+from gristmill.dedup.exact import _bucket_groups
 from gristmill.dedup.lsh import MinHasher, band_keys, optimal_bands, s_curve
 from gristmill.dedup.shingles import jaccard, shingle_hashes
 from gristmill.params import param
 from gristmill.steps.base import Result, Step, register, text_column, with_column
 
 KEY_DTYPE = np.dtype([("key", "<u8"), ("row", "<i8")])
+N_BITS = 8  # band keys are bucketed by their top bits on disk; the reduce takes bucket groups
 DECISION_DTYPE = np.dtype([("row", "<i8"), ("kept_shard", "<i8"), ("kept_row", "<i8"), ("size", "<i8"),
                            ("dup", "?")])
 
@@ -43,6 +45,25 @@ class MinHashParams:
     keep: str = param("first", "which member of a cluster stays: first (input order), longest, or max:COLUMN "
                                "(highest value of a signal)")
     seed: int = param(42, "seed of the hash permutations")
+
+
+class _NpyReader:
+    """Read element ranges of a flat .npy file with pread (no memory map held in the process)."""
+
+    def __init__(self, path: str) -> None:
+        self.f = open(path, "rb")  # noqa: SIM115
+        version = np.lib.format.read_magic(self.f)
+        read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        _, _, dtype = read_header(self.f)
+        self.dtype, self.start = np.dtype(dtype), self.f.tell()
+
+    def read(self, a: int, b: int) -> np.ndarray:
+        n = int(b) - int(a)
+        data = os.pread(self.f.fileno(), n * self.dtype.itemsize, self.start + int(a) * self.dtype.itemsize)
+        return np.frombuffer(data, self.dtype)
+
+    def close(self) -> None:
+        self.f.close()
 
 
 class _UnionFind:
@@ -121,8 +142,13 @@ class MinHashDedup(Step):
         rec["key"] = keys.reshape(-1)
         rec["row"] = np.repeat(np.arange(n, dtype=np.int64), self.bands)
         rec = rec[~np.repeat(empty, self.bands)]            # empty documents never match anything
+        bucket = (rec["key"] >> np.uint64(64 - N_BITS)).astype(np.int64)
+        order = np.argsort(bucket, kind="stable")
+        rec = rec[order]
+        key_offsets = np.searchsorted(bucket[order], np.arange((1 << N_BITS) + 1))
         lens = np.fromiter(map(len, shingles), dtype=np.int64, count=n)
-        arrays = {"keys": rec, "values": values, "sh_offsets": np.concatenate([[0], np.cumsum(lens)])}
+        arrays = {"keys": rec, "key_offsets": key_offsets, "values": values,
+                  "sh_offsets": np.concatenate([[0], np.cumsum(lens)])}
         if p.verify == "exact":
             arrays["shingles"] = np.concatenate(shingles) if n else np.zeros(0, np.uint64)
         elif p.verify == "signature":
@@ -139,17 +165,26 @@ class MinHashDedup(Step):
         load = lambda d, name: np.load(os.path.join(d, name + ".npy"), mmap_mode="r")  # noqa: E731
         counts = [len(load(d, "values")) for d in state_paths]
         base = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-        # candidate edges: sort all band keys once; equal keys form buckets
-        keys = np.concatenate([np.asarray(load(d, "keys")["key"]) for d in state_paths])
-        rows = np.concatenate([np.asarray(load(d, "keys")["row"]) + base[s] for s, d in enumerate(state_paths)])
-        order = np.argsort(keys, kind="stable")
-        keys, rows = keys[order], rows[order]
-        same = np.zeros(len(keys), dtype=bool)
-        same[1:] = keys[1:] == keys[:-1]
-        first = np.maximum.accumulate(np.where(~same, np.arange(len(keys)), 0))
-        a, b = rows[first[same]], rows[same]
-        lo, hi = np.minimum(a, b), np.maximum(a, b)
-        pairs = np.unique(np.stack([lo, hi], axis=1)[lo != hi], axis=0) if len(lo) else np.zeros((0, 2), np.int64)
+        # candidate edges, bucket group by bucket group: equal band keys are candidates
+        states = [(load(d, "keys"), np.load(os.path.join(d, "key_offsets.npy"))) for d in state_paths]
+        edge_parts = []
+        for lo_b, hi_b in _bucket_groups(states):
+            ks, rs = [], []
+            for s, (rec, off) in enumerate(states):
+                part = np.asarray(rec[off[lo_b]:off[hi_b]])
+                ks.append(part["key"])
+                rs.append(part["row"] + base[s])
+            keys, rows = np.concatenate(ks), np.concatenate(rs)
+            order = np.argsort(keys, kind="stable")
+            keys, rows = keys[order], rows[order]
+            same = np.zeros(len(keys), dtype=bool)
+            same[1:] = keys[1:] == keys[:-1]
+            first = np.maximum.accumulate(np.where(~same, np.arange(len(keys)), 0))
+            a, b = rows[first[same]], rows[same]
+            lo, hi = np.minimum(a, b), np.maximum(a, b)
+            edge_parts.append(np.stack([lo, hi], axis=1)[lo != hi])
+        edges = np.concatenate(edge_parts) if edge_parts else np.zeros((0, 2), np.int64)
+        pairs = np.unique(edges, axis=0) if len(edges) else edges
         shard_of = lambda g: int(np.searchsorted(base, g, side="right") - 1)  # noqa: E731
         cache: dict[int, dict] = {}
 
@@ -157,8 +192,8 @@ class MinHashDedup(Step):
             if s not in cache:
                 d = state_paths[s]
                 cache[s] = {"off": np.asarray(load(d, "sh_offsets")),
-                            "sh": load(d, "shingles") if p.verify == "exact" else None,
-                            "sig": load(d, "sigs") if p.verify == "signature" else None}
+                            "sh": _NpyReader(os.path.join(d, "shingles.npy")) if p.verify == "exact" else None,
+                            "sig": _NpyReader(os.path.join(d, "sigs.npy")) if p.verify == "signature" else None}
             return cache[s]
 
         def similar(u: int, v: int) -> bool:
@@ -167,10 +202,12 @@ class MinHashDedup(Step):
             su, sv = shard_of(u), shard_of(v)
             ru, rv = u - base[su], v - base[sv]
             if p.verify == "signature":
-                return float(np.mean(state(su)["sig"][ru] == state(sv)["sig"][rv])) >= p.threshold
+                k = p.num_perm
+                return float(np.mean(state(su)["sig"].read(ru * k, ru * k + k) ==
+                                     state(sv)["sig"].read(rv * k, rv * k + k))) >= p.threshold
             a_, b_ = state(su), state(sv)
-            return jaccard(np.unique(a_["sh"][a_["off"][ru]:a_["off"][ru + 1]]),
-                           np.unique(b_["sh"][b_["off"][rv]:b_["off"][rv + 1]])) >= p.threshold
+            return jaccard(np.unique(a_["sh"].read(a_["off"][ru], a_["off"][ru + 1])),
+                           np.unique(b_["sh"].read(b_["off"][rv], b_["off"][rv + 1]))) >= p.threshold
 
         uf = _UnionFind()
         verified = 0
@@ -207,6 +244,10 @@ class MinHashDedup(Step):
             tmp = os.path.join(decision_dir, f"{s:05d}.tmp.npy")
             np.save(tmp, arr)
             os.replace(tmp, os.path.join(decision_dir, f"{s:05d}.npy"))
+        for c in cache.values():
+            for r in (c["sh"], c["sig"]):
+                if r is not None:
+                    r.close()
         state_bytes = sum(os.path.getsize(os.path.join(d, f)) for d in state_paths for f in os.listdir(d))
         hist = np.bincount(sizes) if sizes else np.zeros(0, int)
         return {"duplicates": int(dups), "clusters": len(clusters), "candidate_pairs": int(len(pairs)),
