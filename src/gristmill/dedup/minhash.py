@@ -149,8 +149,9 @@ class MinHashDedup(Step):
         lens = np.fromiter(map(len, shingles), dtype=np.int64, count=n)
         arrays = {"keys": rec, "key_offsets": key_offsets, "values": values,
                   "sh_offsets": np.concatenate([[0], np.cumsum(lens)])}
-        if p.verify == "exact":
-            arrays["shingles"] = np.concatenate(shingles) if n else np.zeros(0, np.uint64)
+        if p.verify == "exact":  # the top 32 bits of each shingle hash are plenty to compare two documents
+            arrays["shingles"] = (np.concatenate(shingles) >> np.uint64(32)).astype(np.uint32) if n else \
+                np.zeros(0, np.uint32)
         elif p.verify == "signature":
             arrays["sigs"] = sigs
         os.makedirs(path, exist_ok=True)

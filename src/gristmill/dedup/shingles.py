@@ -55,9 +55,11 @@ def _token_hashes(text: str, digits: bool) -> np.ndarray:
     if not text:
         return np.zeros(0, dtype=np.uint64)
     cp32 = np.frombuffer(text.lower().encode("utf-32-le", "surrogatepass"), np.uint32)
-    bmp = cp32 < 0x10000
-    cls = np.where(bmp, _CLASS[np.where(bmp, cp32, 0)], 0)
-    if not bmp.all():  # CJK beyond the BMP (Han extensions B and later) are tokens; other planes separators
+    if cp32.max() < 0x10000:
+        cls = _CLASS[cp32]
+    else:  # CJK beyond the BMP (Han extensions B and later) are tokens; other planes separators
+        bmp = cp32 < 0x10000
+        cls = np.where(bmp, _CLASS[np.where(bmp, cp32, 0)], 0)
         big = ~bmp
         cls[big] = np.where((cp32[big] >= 0x20000) & (cp32[big] <= 0x3134F), 2, 0)
     keep = cls > 0
@@ -127,3 +129,4 @@ def jaccard(a: np.ndarray, b: np.ndarray) -> float:
         return 1.0
     inter = len(np.intersect1d(a, b, assume_unique=True))
     return inter / (len(a) + len(b) - inter)
+
