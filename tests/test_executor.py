@@ -26,6 +26,7 @@ steps:
   - step: normalize
   - step: langid
   - step: exact_dedup
+  - step: minhash_dedup
   - step: filter
     name: quality
     rules:
@@ -132,6 +133,7 @@ def test_resume_after_kill_9_at_several_points_is_byte_identical(tmp_path, corpu
         "mid-stage-1": lambda names: len([x for x in names if x.startswith("s0-")]) >= n // 2,
         "after-reduce": lambda names: any(x.startswith("reduce-") for x in names),
         "mid-stage-2": lambda names: len([x for x in names if x.startswith("s1-")]) >= n // 3,
+        "mid-stage-3": lambda names: len([x for x in names if x.startswith("s2-")]) >= n // 2,
     }
     killed_any = 0
     for name, pred in points.items():
@@ -144,7 +146,7 @@ def test_resume_after_kill_9_at_several_points_is_byte_identical(tmp_path, corpu
         assert tree_bytes(out) == tree_bytes(tmp_path / "ref"), name
         m = json.loads((out / "manifest.json").read_text())
         assert m["counts"] == ref["counts"] and m["reconciled"]
-    assert killed_any >= 3  # the kills really happened mid-run
+    assert killed_any >= 4  # the kills really happened mid-run
 
 
 def test_output_folder_protection_and_no_resume(tmp_path, corpus):
@@ -154,7 +156,7 @@ def test_output_folder_protection_and_no_resume(tmp_path, corpus):
     with pytest.raises(GristmillError, match="holds a different run"):
         run(r2, inputs=inp, output=str(tmp_path / "o"), workers=1, quiet=True)
     m = run(r2, inputs=inp, output=str(tmp_path / "o"), workers=1, quiet=True, resume=False)
-    assert m["reconciled"] and m["tasks_run"] == 2 * m["shards"]
+    assert m["reconciled"] and m["tasks_run"] == 3 * m["shards"]  # three stages: two global steps
     again = run(r2, inputs=inp, output=str(tmp_path / "o"), workers=1, quiet=True)
     assert again["tasks_run"] == 0 and again["counts"] == m["counts"]
     (tmp_path / "mine").mkdir()
