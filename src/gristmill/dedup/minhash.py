@@ -206,9 +206,19 @@ class MinHashDedup(Step):
                 k = p.num_perm
                 return float(np.mean(state(su)["sig"].read(ru * k, ru * k + k) ==
                                      state(sv)["sig"].read(rv * k, rv * k + k))) >= p.threshold
-            a_, b_ = state(su), state(sv)
-            return jaccard(np.unique(a_["sh"].read(a_["off"][ru], a_["off"][ru + 1])),
-                           np.unique(b_["sh"].read(b_["off"][rv], b_["off"][rv + 1]))) >= p.threshold
+            return jaccard(shingle_set(su, ru), shingle_set(sv, rv)) >= p.threshold
+
+        sets: dict[tuple[int, int], np.ndarray] = {}
+
+        def shingle_set(s: int, r: int) -> np.ndarray:
+            """The document's distinct shingles; kept while its candidate pairs are checked."""
+            key = (s, r)
+            if key not in sets:
+                st = state(s)
+                if len(sets) > 100_000:
+                    sets.clear()
+                sets[key] = np.unique(st["sh"].read(st["off"][r], st["off"][r + 1]))
+            return sets[key]
 
         uf = _UnionFind()
         verified = 0
