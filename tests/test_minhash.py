@@ -119,3 +119,16 @@ def test_traditional_and_simplified_pages_meet_after_conversion(tmp_path):
         rejected = output_rows(tmp_path / convert, "rejected")
         assert all(r["id"].startswith("manpages-zh-TW") for r in rejected)  # the Simplified page comes first
     assert results["none"] <= 5 and results["tw2sp"] >= 0.8 * len(names), results
+
+
+def test_batched_shingles_equal_per_document_ones(en_docs, zh_docs):
+    import numpy as np
+
+    from gristmill.dedup.shingles import batch_shingles
+
+    texts = [d["text"] for d in en_docs[:20]] + ["", "two words", "İstanbul İzmir ÇAĞ " * 30] + \
+        [d["text"] for d in zh_docs[:20]] + ["你好"]
+    h, off = batch_shingles(texts)
+    assert len(off) == len(texts) + 1
+    for i, t in enumerate(texts):  # 'İ'.lower() is two characters long: boundaries must not drift
+        assert np.array_equal(h[off[i]:off[i + 1]], shingle_hashes(t, distinct=False)), i

@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from gristmill.dedup.exact import _bucket_groups
 from gristmill.dedup.lsh import MinHasher, band_keys, optimal_bands, s_curve
-from gristmill.dedup.shingles import jaccard, shingle_hashes
+from gristmill.dedup.shingles import batch_shingles, jaccard
 from gristmill.params import param
 from gristmill.steps.base import Result, Step, register, text_column, with_column
 
@@ -116,7 +116,10 @@ class MinHashDedup(Step):
         if self._hasher is None:
             self._hasher = MinHasher(p.num_perm, p.seed)
         texts = text_column(table)
-        shingles = [shingle_hashes(t, p.ngram, p.digits, distinct=False) for t in texts]
+        shingles = []
+        for i in range(0, len(texts), 16):
+            h, off = batch_shingles(texts[i:i + 16], p.ngram, p.digits)
+            shingles += [h[off[j]:off[j + 1]] for j in range(len(off) - 1)]
         sigs = np.stack([self._hasher.signature(s) for s in shingles]) if shingles else \
             np.zeros((0, p.num_perm), np.uint32)
         if p.keep == "longest":
