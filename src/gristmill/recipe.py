@@ -35,7 +35,8 @@ from gristmill.steps import REGISTRY, Step
 @dataclass
 class InputParams:
     paths: list[str] = param([], "files, folders or globs on any fsspec path (local, memory://, s3:// …)")
-    format: Literal["auto", "jsonl", "parquet", "text"] = param("auto", "input format; auto = from the file name")
+    format: Literal["auto", "jsonl", "parquet", "text", "warc", "html"] = param(
+        "auto", "input format; auto = from the file name (.warc/.warc.gz: WARC; .html/.htm: one page per file)")
     text_field: str = param("text", "field holding the text; dotted paths reach into nested JSON (doc.body)")
     id_field: str = param("id", "field holding the id; records without one get SOURCE:OFFSET")
     text_unit: Literal["line", "file"] = param("line", "plain text: one document per line or per file")
@@ -53,6 +54,8 @@ class OutputParams:
     compression: Literal["auto", "none", "gzip", "zstd", "snappy", "lz4"] = param(
         "auto", "auto = none for JSONL, zstd for Parquet; snappy and lz4 are for Parquet only")
     write_rejected: bool = param(True, "write rejected rows (with rejected_by, reason, detail columns)")
+    text_field: str | None = param(None, "field of the text in JSONL output (null: the input's text field, "
+                                         "or text when an extract step turned pages into text)")
     columns: list[str] | None = param(None, "write only these columns of kept rows (null: all); text_preview "
                                             "(first 300 characters) and text_bytes are also available")
 
@@ -81,6 +84,11 @@ class Recipe:
         return {"name": self.name, "description": self.description,
                 "input": dataclasses.asdict(self.input), "output": dataclasses.asdict(self.output),
                 "steps": [{"step": s.step, "name": s.label, **dataclasses.asdict(s.params)} for s in self.steps]}
+
+    def output_text_field(self) -> str:
+        if self.output.text_field:
+            return self.output.text_field
+        return "text" if any(s.step == "extract" for s in self.steps) else self.input.text_field
 
     def plan_hash(self) -> str:
         """Hash of everything that decides the output (not the output folder)."""

@@ -31,8 +31,8 @@ STATE_DTYPE = np.dtype([("h0", "<u8"), ("h1", "<u8"), ("row", "<i8")])
 @dataclass
 class ExactDedupParams:
     key: str = param("text", "column (or input field) whose value must match: text, url, …")
-    normalize: list[Literal["lower", "whitespace", "punctuation", "digits", "nfkc"]] = param(
-        ["whitespace"], "normalisations applied to the key before hashing")
+    normalize: list[Literal["lower", "whitespace", "punctuation", "digits", "nfkc", "url"]] = param(
+        ["whitespace"], "normalisations applied to the key before hashing (url: canonical URL form)")
 
 
 def normalise_key(value: str, ops: list[str]) -> str:
@@ -41,6 +41,10 @@ def normalise_key(value: str, ops: list[str]) -> str:
     >>> normalise_key("  Hello,   World! 2024 ", ["lower", "whitespace", "punctuation", "digits"])
     'hello world 0000'
     """
+    if "url" in ops:
+        from gristmill.steps.url_filter import normalise_url
+
+        value = normalise_url(value)
     if "nfkc" in ops:
         value = unicodedata.normalize("NFKC", value)
     if "lower" in ops:

@@ -30,7 +30,7 @@ def build(recipe, shards, stages, markers: dict[tuple[int, int], dict], *, start
         for spec in ([st.apply] if st.apply else []) + st.maps:
             order.append(spec.label)
             steps[spec.label] = {"step": spec.step, "in": 0, "kept": 0, "rejected": Counter(), "seconds": 0.0}
-    read = {"records": 0, "blank_lines": 0, "bytes": 0, "quarantined": 0}
+    read = {"records": 0, "blank_lines": 0, "skipped": 0, "bytes": 0, "quarantined": 0}
     problems = []
     files: dict[str, list[str]] = {"kept": [], "rejected": [], "quarantine": []}
     last = len(stages) - 1
@@ -49,7 +49,7 @@ def build(recipe, shards, stages, markers: dict[tuple[int, int], dict], *, start
         if s == 0:
             r = m["read"]
             for k in read:
-                read[k] += r[k]
+                read[k] += r.get(k, 0)
             problems += [{"shard": i, "path": shards[i].path, "problem": p} for p in r["problems"]]
             bytes_in += m["text_bytes_in"]
             chain_ok &= r["records"] == m["in"]

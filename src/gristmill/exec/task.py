@@ -114,14 +114,14 @@ def _run_task(recipe: Recipe, stage: Stage, shard: Shard, layout: Layout) -> dic
               "read": None, "files": []}
     if stage.final:
         kept = RecordWriter(os.path.join(layout.root, "kept", output_name(f"part-{i:05d}", out.format, out.compression)),
-                            out.format, out.compression, text_field=recipe.input.text_field,
+                            out.format, out.compression, text_field=recipe.output_text_field(),
                             id_field=recipe.input.id_field)
     else:
         kept = _IpcWriter(layout.intermediate(stage.index, i))
     rejected: dict[str, RecordWriter] = {}
     quarantine: list[dict] = []
     hashes: list[np.ndarray] = []
-    read = {"records": 0, "blank_lines": 0, "bytes": 0, "quarantined": 0, "problems": []}
+    read = {"records": 0, "blank_lines": 0, "skipped": 0, "bytes": 0, "quarantined": 0, "problems": []}
 
     def route(label: str, res: Result, table: pa.Table) -> pa.Table:
         st = stats[label]
@@ -141,7 +141,7 @@ def _run_task(recipe: Recipe, stage: Stage, shard: Shard, layout: Layout) -> dic
             if label not in rejected:
                 name = output_name(f"part-{i:05d}.{safe(label)}", out.format, out.compression)
                 rejected[label] = RecordWriter(os.path.join(layout.root, "rejected", name), out.format,
-                                               out.compression, text_field=recipe.input.text_field,
+                                               out.compression, text_field=recipe.output_text_field(),
                                                id_field=recipe.input.id_field)
             rejected[label].write(rej)
         return survivors
@@ -168,7 +168,8 @@ def _run_task(recipe: Recipe, stage: Stage, shard: Shard, layout: Layout) -> dic
                 if table.num_rows == 0:
                     break
                 s0 = time.perf_counter()
-                res = step.process(table) if step.name != "filter" else step.process(table, _resolver(table))
+                res = step.process(table, _resolver(table)) if step.name in ("filter", "url_filter") \
+                    else step.process(table)
                 table = route(spec.label, res, table)
                 stats[spec.label]["seconds"] += time.perf_counter() - s0
             if table.num_rows == 0:
@@ -230,6 +231,7 @@ def _source(stage: Stage, shard: Shard, layout: Layout, recipe: Recipe, read: di
                            batch_rows=recipe.input.batch_rows)
         for rb in read_shard(shard, opts):
             read["blank_lines"] += rb.blank
+            read["skipped"] += rb.skipped
             read["bytes"] += rb.bytes
             read["quarantined"] += len(rb.quarantine)
             if rb.problem:

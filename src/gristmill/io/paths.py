@@ -14,9 +14,10 @@ import fsspec
 
 from gristmill.errors import GristmillError
 
-FORMATS = ("jsonl", "parquet", "text")
+FORMATS = ("jsonl", "parquet", "text", "warc", "html")
 _EXT = {".jsonl": "jsonl", ".json": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet", ".pq": "parquet",
-        ".txt": "text", ".text": "text", ".md": "text"}
+        ".txt": "text", ".text": "text", ".md": "text", ".warc": "warc", ".arc": "warc", ".html": "html",
+        ".htm": "html"}
 _COMP = {".gz": "gzip", ".zst": "zstd", ".zstd": "zstd"}
 
 
@@ -38,6 +39,8 @@ class Shard:
 def detect(path: str, fmt: str = "auto") -> tuple[str, str | None]:
     """(format, compression) from the file name, e.g. ``x.jsonl.zst`` -> ('jsonl', 'zstd')."""
     name = posixpath.basename(path).lower()
+    if name.endswith((".warc.gz", ".warc")) and fmt in ("auto", "warc"):
+        return "warc", None  # FastWARC reads gzipped WARC itself, record by record
     comp = None
     for ext, c in _COMP.items():
         if name.endswith(ext):

@@ -36,6 +36,7 @@ class ReadBatch:
     table: pa.Table | None
     quarantine: list[dict] = field(default_factory=list)
     blank: int = 0          # blank lines skipped (not records)
+    skipped: int = 0        # WARC records of other MIME types (not text documents)
     bytes: int = 0          # input bytes consumed (decompressed)
     problem: str | None = None  # a file-level problem, reported in the manifest
 
@@ -161,7 +162,15 @@ def _lines(shard: Shard, f, keep_limit: int) -> Iterator[tuple[int, bytes, int]]
 
 
 def read_shard(shard: Shard, opts: ReadOptions) -> Iterator[ReadBatch]:
-    if shard.format == "parquet":
+    if shard.format == "warc":
+        from gristmill.io.warc import read_warc
+
+        yield from read_warc(shard, opts)
+    elif shard.format == "html":
+        from gristmill.io.warc import read_html_file
+
+        yield from read_html_file(shard, opts)
+    elif shard.format == "parquet":
         yield from _read_parquet(shard, opts)
     elif shard.format == "text" and opts.text_unit == "file":
         yield from _read_text_file(shard, opts)
