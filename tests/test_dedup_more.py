@@ -72,6 +72,7 @@ def test_dedup_command_and_explain(tmp_path):
                               env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"})
     r = cli("dedup", "-i", str(tmp_path / "in.jsonl"), "-o", str(tmp_path / "o"), "-w", "1")
     assert r.returncode == 0, r.stderr
+    assert "25 bands x 5 rows; P(0.5)=0.548" in r.stdout.replace("\n", " ")
     m = json.loads((tmp_path / "o" / "manifest.json").read_text())
     assert m["counts"]["rejected"] == 1 and m["global_steps"]["minhash_dedup"]["s_curve"]["0.7"] > 0.95
     r = cli("dedup", "-o", str(tmp_path / "o"), "--explain", "copy-of-0")

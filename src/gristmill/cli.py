@@ -23,6 +23,13 @@ def _finish(manifest: dict, output: str) -> None:
     from gristmill.report.summary import render_html, step_table, totals_line
 
     out.print(step_table(manifest))
+    for label, info in manifest.get("global_steps", {}).items():
+        if "s_curve" in info:
+            curve = ", ".join(f"P({j})={p:.3f}" for j, p in info["s_curve"].items())
+            out.print(f"{label}: {info['bands']} bands x {info['rows']} rows; {curve}; "
+                      f"{info['candidate_pairs']:,} candidate pairs, {info['verified_pairs']:,} verified, "
+                      f"{info['clusters']:,} clusters; {info['state_bytes_per_doc']:,.0f} bytes of state per document",
+                      highlight=False)
     out.print(totals_line(manifest))
     if os.path.isdir(output):
         Path(output, "report.html").write_text(render_html(manifest), encoding="utf-8")
