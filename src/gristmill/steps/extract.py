@@ -19,6 +19,7 @@ from gristmill.params import param
 from gristmill.steps.base import Result, Step, register, text_column, with_column
 
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.I | re.S)
+_HAN = re.compile(r"[\u4e00-\u9fff]")
 _LANG = re.compile(r"<html[^>]*\blang\s*=\s*[\"']?([A-Za-z_-]+)", re.I)
 
 
@@ -37,10 +38,14 @@ def extract_fast(html: str) -> tuple[str, str | None]:
 
 
 def extract_precise(html: str) -> tuple[str, str | None]:
+    """trafilatura with its defaults; for Chinese pages its recall-oriented setting (the default drops
+    Chinese paragraphs it judges short); the fast extractor when trafilatura finds nothing."""
     import trafilatura
 
-    text = trafilatura.extract(html, include_comments=False, include_tables=True, deduplicate=False,
-                               favor_recall=True)
+    if len(_HAN.findall(html[:200_000])) > 200:
+        text = trafilatura.extract(html, favor_recall=True, include_tables=True)
+    else:
+        text = trafilatura.extract(html)
     if not text:
         text, _ = extract_fast(html)
     m = _TITLE.search(html)
