@@ -84,3 +84,12 @@ def test_missing_extra_is_reported_at_load_time(monkeypatch):
     with pytest.raises(MissingExtra) as e:
         NeedsSomething.check_requirements()
     assert e.value.hint == "pip install 'gristmill[extra-x]'" and "surely_not_installed_mod" in str(e.value)
+
+
+def test_the_readme_recipe_is_valid():
+    from tests.conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("### A recipe\n\n```yaml\n", 1)[1].split("```", 1)[0]
+    r = load_recipe(text=block)
+    assert [s.step for s in r.steps][:3] == ["normalize", "langid", "exact_dedup"]
