@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -24,17 +23,16 @@ import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-RECIPE = "steps:\n  - step: minhash_dedup\noutput:\n  format: parquet\n  columns: [id, dup_cluster]\n"
+sys.path.insert(0, str(HERE))
+from _common import timed as _timed  # noqa: E402
 
 
 def timed(cmd: list[str]) -> dict:
-    r = subprocess.run(["/usr/bin/time", "-v", *cmd], capture_output=True, text=True)
-    if r.returncode != 0:
-        raise SystemExit(f"failed: {' '.join(cmd)}\n{r.stderr[-3000:]}")
-    wall = re.search(r"Elapsed \(wall clock\) time.*: (?:(\d+):)?(\d+):([\d.]+)", r.stderr)
-    h, m, s = (float(x) if x else 0.0 for x in wall.groups())
-    rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", r.stderr).group(1))
-    return {"wall_s": round(h * 3600 + m * 60 + s, 2), "peak_rss_mb": round(rss / 1024, 1)}
+    r = _timed(cmd)
+    r.pop("stdout", None)
+    return r
+
+RECIPE = "steps:\n  - step: minhash_dedup\noutput:\n  format: parquet\n  columns: [id, dup_cluster]\n"
 
 
 def clusters_tsv(out: Path, dest: Path) -> None:

@@ -49,49 +49,6 @@ _CLASS = _char_classes()
 _DIGIT = np.array([chr(i).isdigit() for i in range(0x10000)], dtype=bool)
 
 
-def _token_hashes(text: str, digits: bool) -> np.ndarray:
-    """One 64-bit hash per token (see :func:`tokens`), computed with numpy over code points: character
-    classes from a lookup table, token boundaries from class changes, hashes from prefix sums."""
-    if not text:
-        return np.zeros(0, dtype=np.uint64)
-    cp32 = np.frombuffer(text.lower().encode("utf-32-le", "surrogatepass"), np.uint32)
-    if cp32.max() < 0x10000:
-        cls = _CLASS[cp32]
-    else:  # CJK beyond the BMP (Han extensions B and later) are tokens; other planes separators
-        bmp = cp32 < 0x10000
-        cls = np.where(bmp, _CLASS[np.where(bmp, cp32, 0)], 0)
-        big = ~bmp
-        cls[big] = np.where((cp32[big] >= 0x20000) & (cp32[big] <= 0x3134F), 2, 0)
-    keep = cls > 0
-    if not keep.any():
-        return np.zeros(0, dtype=np.uint64)
-    cp = cp32[keep].astype(np.uint64)
-    if digits:
-        small = cp < 0x10000
-        d = np.zeros(len(cp), bool)
-        d[small] = _DIGIT[cp[small].astype(np.int64)]
-        cp[d] = ord("0")
-    c = cls[keep]
-    idx = np.nonzero(keep)[0]
-    # a token starts at every CJK character, and at a word character not directly after another one
-    prev_word = np.zeros(len(c), bool)
-    prev_word[1:] = (c[:-1] == 1) & (idx[1:] == idx[:-1] + 1)
-    starts = np.nonzero((c == 2) | ~prev_word)[0]
-    ends = np.append(starts[1:], len(c))
-    lens = (ends - starts).astype(np.int64)
-    n = len(cp)
-    with np.errstate(over="ignore"):
-        pw = _POW[: n + 1] if n + 1 <= len(_POW) else \
-            np.concatenate([[np.uint64(1)], np.cumprod(np.full(n, _B, dtype=np.uint64))])
-        inv = _inv_pow(n)
-        prefix = np.concatenate([[np.uint64(0)], np.cumsum(cp * inv[:n])])  # sum cp[k] * B^-k
-        h = (prefix[ends] - prefix[starts]) * pw[ends - 1]                   # sum cp[k] * B^(end-1-k)
-        h ^= lens.astype(np.uint64) * _MIX2
-        h ^= h >> np.uint64(31)
-        h *= _MIX1
-    return h
-
-
 _INV_B = np.uint64(pow(int(_B), -1, 2**64))
 _INV_CACHE = [np.concatenate([[np.uint64(1)], np.cumprod(np.full(1 << 14, _INV_B, dtype=np.uint64))])]
 
@@ -106,20 +63,7 @@ def _inv_pow(n: int) -> np.ndarray:
 def shingle_hashes(text: str, n: int = 5, digits: bool = False, *, distinct: bool = True) -> np.ndarray:
     """64-bit hashes of the document's token n-grams (fewer than n tokens: one shingle of all); sorted and
     distinct unless ``distinct=False`` (then in text order, repeats kept: enough for a MinHash signature)."""
-    th = _token_hashes(text, digits)
-    if len(th) == 0:
-        return th
-    k = min(n, len(th))
-    m = len(th) - k + 1
-    with np.errstate(over="ignore"):
-        h = th[:m].copy()
-        for j in range(1, k):
-            h = h * _B ^ th[j:j + m]
-        h ^= h >> np.uint64(33)
-        h *= _MIX1
-        h ^= h >> np.uint64(29)
-        h *= _MIX2
-        h ^= h >> np.uint64(32)
+    h, _ = batch_shingles([text], n, digits)
     return np.unique(h) if distinct else h
 
 
@@ -147,6 +91,8 @@ def batch_shingles(texts: list[str], n: int = 5, digits: bool = False) -> tuple[
     joined = "\x00".join(lowered)
     cp32 = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), np.uint32)
     doc_len = np.fromiter(map(len, lowered), dtype=np.int64, count=len(texts)) + 1
+    if len(cp32) == 0:
+        return np.zeros(0, np.uint64), np.zeros(len(texts) + 1, np.int64)
     if cp32.max() < 0x10000:
         cls = _CLASS[cp32]
     else:
