@@ -1,0 +1,1 @@
+"""Protect: PII detection and masking (English and Chinese formats)."""
