@@ -45,8 +45,6 @@ _SECRETS = re.compile(
     r"|\bsk-(?:proj-)?[A-Za-z0-9_-]{20,}\b|\bAIza[0-9A-Za-z_-]{35}\b|\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"
     r"|-----BEGIN (?:RSA |EC |DSA |OPENSSH |PGP )?PRIVATE KEY(?: BLOCK)?-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY(?: BLOCK)?-----")
 _SSN = re.compile(r"(?<![\d-])(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\d-])")
-_DIGITS = re.compile(r"\d{7}")
-_ANY_DIGIT = re.compile(r"[0-9]")
 
 
 @dataclass(frozen=True)
@@ -86,63 +84,83 @@ def _card_ok(raw: str) -> bool:
                          r"|6304|6759|676[1-3]", d))
 
 
+_CLUSTER = re.compile(r"[+(]?\d[\d \-.()]{6,}[\dXx]")      # a run of digits and separators: where numbers live
+_SECRET_HINTS = ("AKIA", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "xox", "sk-", "AIza", "eyJ",
+                 "PRIVATE KEY")
+_IPV4_FAST = re.compile(r"(?<![\d.])\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?![\d.]\d)")
+_CRED_HINT = re.compile(r"[?&](?:access_token|token|api_?key|apikey|key|secret|password|passwd|pwd|sig|signature|auth)=",
+                        re.I)
+
+
 def find_pii(text: str, types: tuple[str, ...] | frozenset[str] = TYPES) -> list[Span]:
-    """Non-overlapping PII spans in text order."""
+    """Non-overlapping PII spans in text order.
+
+    Cheap checks first: the number patterns only run inside runs of digits and separators, the e-mail,
+    credential and secret patterns only when their tell-tale characters are present.
+    """
     t = text.translate(_FW) if not text.isascii() else text
     cands: list[Span] = []
 
-    def add(m, typ):
-        cands.append(Span(m.start(), m.end(), typ, text[m.start():m.end()]))
+    def add(m, typ, off=0):
+        a, b = m.start() + off, m.end() + off
+        cands.append(Span(a, b, typ, text[a:b]))
 
     if "@" in t and "EMAIL" in types:
         for m in _EMAIL.finditer(t):
             add(m, "EMAIL")
-    if "://" in t and "URL_CREDENTIALS" in types:
+    if "://" in t and "URL_CREDENTIALS" in types and ("@" in t or _CRED_HINT.search(t)):
         for m in _URL_CRED.finditer(t):
             add(m, "URL_CREDENTIALS")
-    if "SECRET" in types and any(k in t for k in ("AKIA", "gh", "xox", "sk-", "AIza", "eyJ", "PRIVATE KEY")):
+    if "SECRET" in types and any(k in t for k in _SECRET_HINTS):
         for m in _SECRETS.finditer(t):
             add(m, "SECRET")
-    has_digits = _ANY_DIGIT.search(t) is not None
-    if has_digits:
-        if _DIGITS.search(re.sub(r"[ .()+-]", "", t)) or "." in t or "-" in t:
+    number_types = frozenset(types) & {"CN_ID", "CREDIT_CARD", "PHONE_CN", "PHONE", "US_SSN"}
+    if number_types:
+        for c in _CLUSTER.finditer(t):
+            a = max(c.start() - 4, 0)
+            b = min(c.end() + 1, len(t))
+            w = t[a:b]
             if "CN_ID" in types:
-                for m in _CN_ID.finditer(t):
+                for m in _CN_ID.finditer(w):
                     if cn_id_valid(m.group()):
-                        add(m, "CN_ID")
+                        add(m, "CN_ID", a)
             if "CREDIT_CARD" in types:
-                for m in _CARD.finditer(t):
+                for m in _CARD.finditer(w):
                     if _card_ok(m.group()):
-                        add(m, "CREDIT_CARD")
+                        add(m, "CREDIT_CARD", a)
             if "PHONE_CN" in types:
-                for m in _PHONE_CN.finditer(t):
-                    add(m, "PHONE_CN")
-                for m in _LANDLINE_CN.finditer(t):
-                    add(m, "PHONE_CN")
+                for rx in (_PHONE_CN, _LANDLINE_CN):
+                    for m in rx.finditer(w):
+                        add(m, "PHONE_CN", a)
             if "PHONE" in types:
-                for m in _PHONE_INTL.finditer(t):
-                    if sum(c.isdigit() for c in m.group()) >= 8:
-                        add(m, "PHONE")
-                for m in _PHONE_US.finditer(t):
-                    add(m, "PHONE")
-                for m in _PHONE_NATIONAL.finditer(t):
-                    if 9 <= sum(c.isdigit() for c in m.group()) <= 12:
-                        add(m, "PHONE")
+                for m in _PHONE_INTL.finditer(w):
+                    if sum(ch.isdigit() for ch in m.group()) >= 8:
+                        add(m, "PHONE", a)
+                for m in _PHONE_US.finditer(w):
+                    add(m, "PHONE", a)
+                for m in _PHONE_NATIONAL.finditer(w):
+                    if 9 <= sum(ch.isdigit() for ch in m.group()) <= 12:
+                        add(m, "PHONE", a)
             if "US_SSN" in types:
-                for m in _SSN.finditer(t):
-                    add(m, "US_SSN")
-        if ("IP" in types or "IP_PRIVATE" in types) and "." in t:
-            for m in _IPV4.finditer(t):
+                for m in _SSN.finditer(w):
+                    add(m, "US_SSN", a)
+    if ("IP" in types or "IP_PRIVATE" in types) and "." in t:
+        for m in _IPV4_FAST.finditer(t):
+            if _IPV4.fullmatch(m.group()):
                 ip = ipaddress.ip_address(m.group())
                 add(m, "IP_PRIVATE" if (ip.is_private or ip.is_loopback or ip.is_reserved) else "IP")
-    if ("IP" in types or "IP_PRIVATE" in types) and "::" in t or t.count(":") >= 5:
+    if ("IP" in types or "IP_PRIVATE" in types) and "::" in t or t.count(":") >= 7:
         for m in _IPV6.finditer(t):
+            if m.group().count(":") < 2 or ("::" not in m.group() and m.group().count(":") != 7):
+                continue
             try:
                 ip = ipaddress.ip_address(m.group())
             except ValueError:
                 continue
             add(m, "IP_PRIVATE" if (ip.is_private or ip.is_loopback or ip.is_link_local) else "IP")
-    return resolve(cands)
+    # a window is scanned once per cluster, but clusters never overlap, so spans are found once;
+    # drop exact repeats defensively before resolving overlaps
+    return resolve(list(dict.fromkeys(cands)))
 
 
 def resolve(cands: list[Span]) -> list[Span]:
