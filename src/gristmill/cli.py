@@ -240,6 +240,59 @@ def dedup(
     _finish(m, m["output"])
 
 
+decontam_app = typer.Typer(help="Benchmark decontamination: build an n-gram index, scan a corpus with it.",
+                           no_args_is_help=True)
+app.add_typer(decontam_app, name="decontam")
+
+
+@decontam_app.command("build")
+def decontam_build(
+    spec: Annotated[Path, typer.Argument(help="YAML listing benchmarks (name, path, fields), or a benchmark file")],
+    output: Annotated[str, typer.Option("--output", "-o", help="index folder")] = "gristmill-decontam-index",
+    root: Annotated[Path, typer.Option(help="folder the spec's paths are relative to")] = Path("."),
+    field: Annotated[list[str] | None, typer.Option(help="fields to index, for a single benchmark file")] = None,
+    n: Annotated[int | None, typer.Option(min=3, help="n-gram length in tokens (default 13)")] = None,
+) -> None:
+    """Build an n-gram index from benchmark files (JSONL/CSV/Parquet)."""
+    import json
+    import time
+
+    import yaml
+
+    from gristmill.decontam.index import build_index
+
+    if spec.suffix in (".yaml", ".yml"):
+        data = yaml.safe_load(spec.read_text(encoding="utf-8"))
+        sources = [(b["name"], str(root / b["path"]), list(b.get("fields") or ["text"])) for b in data["benchmarks"]]
+        size, freq = n or data.get("n", 13), data.get("max_item_frequency", 10)
+    else:
+        sources = [(spec.name.split(".")[0], str(spec), field or ["text"])]
+        size, freq = n or 13, 10
+    t0 = time.perf_counter()
+    meta = build_index(sources, output, n=size, max_item_frequency=freq)
+    meta["seconds"] = round(time.perf_counter() - t0, 2)
+    out.print_json(json.dumps(meta))
+
+
+@decontam_app.command("scan")
+def decontam_scan(
+    index: Annotated[str, typer.Argument(help="index folder")],
+    input: Annotated[list[str], typer.Option("--input", "-i", help="corpus files or folders")],
+    output: Annotated[str, typer.Option("--output", "-o")] = "gristmill-decontam-scan",
+    workers: Annotated[int | None, typer.Option("--workers", "-w", min=1)] = None,
+) -> None:
+    """Report, per benchmark, how many items a corpus contains (documents are marked, not removed)."""
+    from gristmill.decontam.report import scan
+
+    res = scan(index, input, output, workers=workers)
+    t = Table(title=f"benchmark items found in {', '.join(input)}", title_justify="left")
+    for c in ("benchmark", "items", "found", "share", "documents"):
+        t.add_column(c, justify="right" if c != "benchmark" else "left")
+    for b, v in res["benchmarks"].items():
+        t.add_row(b, f"{v['items']:,}", f"{v['found']:,}", f"{v['found'] / max(v['items'], 1):.1%}", f"{v['documents']:,}")
+    out.print(t)
+
+
 @app.command()
 def version() -> None:
     """Print the gristmill version."""

@@ -164,3 +164,26 @@ def batch_shingles(texts: list[str], n: int = 5, digits: bool = False) -> tuple[
     if len(offsets) != len(texts) + 1:  # pragma: no cover - would misalign every later document
         raise AssertionError("shingle batch out of step with its documents")
     return h, offsets
+
+
+def token_spans(text: str) -> tuple[np.ndarray, np.ndarray]:
+    """Character (start, end) of every token of :func:`batch_shingles`, in the text's own coordinates
+    (empty arrays when lower-casing would change the text's length, so positions cannot be trusted)."""
+    low = text.lower()
+    if len(low) != len(text) or not text:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    cp32 = np.frombuffer(low.encode("utf-32-le", "surrogatepass"), np.uint32)
+    if cp32.max() < 0x10000:
+        cls = _CLASS[cp32]
+    else:
+        bmp = cp32 < 0x10000
+        cls = np.where(bmp, _CLASS[np.where(bmp, cp32, 0)], 0)
+        big = ~bmp
+        cls[big] = np.where((cp32[big] >= 0x20000) & (cp32[big] <= 0x3134F), 2, 0)
+    idx = np.nonzero(cls > 0)[0]
+    c = cls[idx]
+    prev_word = np.zeros(len(c), bool)
+    prev_word[1:] = (c[:-1] == 1) & (idx[1:] == idx[:-1] + 1)
+    first = np.nonzero((c == 2) | ~prev_word)[0]
+    last = np.append(first[1:], len(c)) - 1
+    return idx[first].astype(np.int64), idx[last].astype(np.int64) + 1
