@@ -90,8 +90,8 @@ def train(positive: list[str], negative: list[str], model_path: str, *, positive
                                           bucket=bucket, minCount=min_count, thread=1, seed=seed, verbose=0)
     finally:
         os.remove(f.name)
-    if quantize:
-        model.quantize(input=None, retrain=False)
+    if quantize:  # a ~2 MB .ftz instead of a ~55 MB .bin (cutoff keeps the 50k most useful n-grams)
+        model.quantize(input=None, retrain=False, cutoff=50_000, qnorm=True)
     Path(model_path).parent.mkdir(parents=True, exist_ok=True)
     model.save_model(model_path)
     meta = {"prepare": "words-lower", "labels": [positive_label, negative_label], "positive": positive_label,

@@ -13,6 +13,7 @@ from gristmill.steps import langid as _langid  # noqa: F401
 from gristmill.steps import normalize as _normalize  # noqa: F401
 from gristmill.steps import pii as _pii  # noqa: F401
 from gristmill.steps import quality as _quality  # noqa: F401
+from gristmill.steps import toxicity as _toxicity  # noqa: F401
 from gristmill.steps import url_filter as _url_filter  # noqa: F401
 from gristmill.steps.base import REGISTRY, Result, Step
 
