@@ -34,7 +34,23 @@ def extract_fast(html: str) -> tuple[str, str | None]:
         if len(full) > 2 * len(main):
             main = full
     title = tree.title or None
-    return main.strip(), title
+    return trim_tail(main.strip()), title
+
+
+def trim_tail(text: str, long: int = 100, short: int = 60) -> str:
+    """Drop a tail made only of short lines after the last long paragraph (tags, share and comment prompts,
+    footers): the boilerplate Resiliparse's main-content pass most often keeps.
+
+    >>> len(trim_tail("A" * 120 + chr(10) + "Tags: news, sport" + chr(10) + "Leave a reply"))
+    120
+    """
+    lines = text.split("\n")
+    last = max((i for i, ln in enumerate(lines) if len(ln) >= long), default=None)
+    if last is None or last == len(lines) - 1:
+        return text
+    if all(len(ln) < short for ln in lines[last + 1:]):
+        return "\n".join(lines[:last + 1])
+    return text
 
 
 def extract_precise(html: str) -> tuple[str, str | None]:
