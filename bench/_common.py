@@ -21,3 +21,23 @@ def timed(cmd: list[str]) -> dict:
 def count_lines(path: Path) -> int:
     with open(path, "rb") as f:
         return sum(1 for _ in f)
+
+
+def run_speed(recipe_yaml: str, corpus: Path) -> dict:
+    """Run ``gristmill run`` with one worker on ``corpus``: docs/s and MB/s per core, and each step's seconds."""
+    import json
+    import sys
+    import tempfile
+    import time
+
+    tmp = Path(tempfile.mkdtemp())
+    (tmp / "r.yaml").write_text(recipe_yaml)
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "gristmill", "run", str(tmp / "r.yaml"), "-i", str(corpus), "-o",
+                    str(tmp / "o"), "-w", "1", "--quiet"], check=True)
+    wall = time.perf_counter() - t0
+    m = json.loads((tmp / "o" / "manifest.json").read_text())
+    mb = corpus.stat().st_size / 1e6
+    return {"docs": m["counts"]["input"], "mb": round(mb, 1), "wall_s": round(wall, 2),
+            "docs_per_s": round(m["counts"]["input"] / wall), "mb_per_s": round(mb / wall, 2),
+            "step_seconds": {st["name"]: st["seconds"] for st in m["steps"]}}

@@ -16,13 +16,15 @@ import argparse
 import gzip
 import json
 import random
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from _common import run_speed  # noqa: E402
+
 SPEC = HERE.parent / "src" / "gristmill" / "recipes" / "decontam" / "shared-benchmarks.yaml"
 
 
@@ -100,16 +102,8 @@ def main() -> None:
                               "rate": round(len(flagged) / len(clean), 5), "examples": flagged[:5]}
     print(json.dumps(res, indent=2, ensure_ascii=False))
     if a.corpus:
-        (tmp / "r.yaml").write_text(f"steps:\n  - step: decontaminate\n    index: {tmp / 'idx'}\n    action: mark\n"
-                                    "output:\n  format: parquet\n  columns: [id, contam_ngrams]\n")
-        t0 = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "gristmill", "run", str(tmp / "r.yaml"), "-i", str(a.corpus), "-o",
-                        str(tmp / "o"), "-w", "1", "--quiet"], check=True)
-        wall = time.perf_counter() - t0
-        m = json.loads((tmp / "o" / "manifest.json").read_text())
-        mb = a.corpus.stat().st_size / 1e6
-        res["speed"] = {"docs": m["counts"]["input"], "mb": round(mb, 1), "wall_s": round(wall, 2),
-                        "docs_per_s": round(m["counts"]["input"] / wall), "mb_per_s": round(mb / wall, 2)}
+        res["speed"] = run_speed(f"steps:\n  - step: decontaminate\n    index: {tmp / 'idx'}\n    action: mark\n"
+                                 "output:\n  format: parquet\n  columns: [id, contam_ngrams]\n", a.corpus)
         print(json.dumps(res["speed"]))
     Path(a.results).parent.mkdir(parents=True, exist_ok=True)
     Path(a.results).write_text(json.dumps(res, indent=2, ensure_ascii=False))

@@ -18,12 +18,13 @@ import gzip
 import json
 import random
 import sys
-import tempfile
-import time
 from collections import Counter
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from _common import run_speed  # noqa: E402
+
 MAP = {"EMAIL_ADDRESS": "EMAIL", "PHONE_NUMBER": "PHONE", "CREDIT_CARD": "CREDIT_CARD", "US_SSN": "US_SSN",
        "IP_ADDRESS": "IP"}
 FAMILY = {"PHONE_CN": "PHONE", "IP_PRIVATE": "IP"}  # scored together with their family
@@ -127,19 +128,7 @@ def main() -> None:
     res["planted_zh"] = score(planted_zh(a.data, random.Random(a.seed)), {"PHONE", "CN_ID", "EMAIL"})
     print(json.dumps(res, indent=2))
     if a.corpus:
-        import subprocess
-
-        tmp = Path(tempfile.mkdtemp())
-        (tmp / "r.yaml").write_text("steps:\n  - step: pii\n")
-        t0 = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "gristmill", "run", str(tmp / "r.yaml"), "-i", str(a.corpus), "-o",
-                        str(tmp / "o"), "-w", "1", "--quiet"], check=True)
-        wall = time.perf_counter() - t0
-        m = json.loads((tmp / "o" / "manifest.json").read_text())
-        mb = a.corpus.stat().st_size / 1e6
-        res["speed"] = {"docs": m["counts"]["input"], "mb": round(mb, 1), "wall_s": round(wall, 2),
-                        "docs_per_s": round(m["counts"]["input"] / wall), "mb_per_s": round(mb / wall, 2),
-                        "pii_step_seconds": m["steps"][0]["seconds"]}
+        res["speed"] = run_speed("steps:\n  - step: pii\n", a.corpus)
         print(json.dumps(res["speed"]))
     Path(a.results).parent.mkdir(parents=True, exist_ok=True)
     Path(a.results).write_text(json.dumps(res, indent=2))

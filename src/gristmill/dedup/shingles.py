@@ -46,6 +46,18 @@ def _char_classes() -> np.ndarray:
 
 
 _CLASS = _char_classes()
+
+
+def _classes(cp32: np.ndarray) -> np.ndarray:
+    """Character class of each code point; CJK beyond the BMP (Han extensions B and later) are tokens,
+    other supplementary planes separators."""
+    if cp32.max() < 0x10000:
+        return _CLASS[cp32]
+    bmp = cp32 < 0x10000
+    cls = np.where(bmp, _CLASS[np.where(bmp, cp32, 0)], 0)
+    big = ~bmp
+    cls[big] = np.where((cp32[big] >= 0x20000) & (cp32[big] <= 0x3134F), 2, 0)
+    return cls
 _DIGIT = np.array([chr(i).isdigit() for i in range(0x10000)], dtype=bool)
 
 
@@ -93,13 +105,7 @@ def batch_shingles(texts: list[str], n: int = 5, digits: bool = False) -> tuple[
     doc_len = np.fromiter(map(len, lowered), dtype=np.int64, count=len(texts)) + 1
     if len(cp32) == 0:
         return np.zeros(0, np.uint64), np.zeros(len(texts) + 1, np.int64)
-    if cp32.max() < 0x10000:
-        cls = _CLASS[cp32]
-    else:
-        bmp = cp32 < 0x10000
-        cls = np.where(bmp, _CLASS[np.where(bmp, cp32, 0)], 0)
-        big = ~bmp
-        cls[big] = np.where((cp32[big] >= 0x20000) & (cp32[big] <= 0x3134F), 2, 0)
+    cls = _classes(cp32)
     keep = cls > 0
     cp = cp32[keep].astype(np.uint64)
     if digits:
@@ -173,13 +179,7 @@ def token_spans(text: str) -> tuple[np.ndarray, np.ndarray]:
     if len(low) != len(text) or not text:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     cp32 = np.frombuffer(low.encode("utf-32-le", "surrogatepass"), np.uint32)
-    if cp32.max() < 0x10000:
-        cls = _CLASS[cp32]
-    else:
-        bmp = cp32 < 0x10000
-        cls = np.where(bmp, _CLASS[np.where(bmp, cp32, 0)], 0)
-        big = ~bmp
-        cls[big] = np.where((cp32[big] >= 0x20000) & (cp32[big] <= 0x3134F), 2, 0)
+    cls = _classes(cp32)
     idx = np.nonzero(cls > 0)[0]
     c = cls[idx]
     prev_word = np.zeros(len(c), bool)
