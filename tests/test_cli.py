@@ -92,3 +92,12 @@ def test_quarantine_from_the_cli(tmp_path, en_docs):
     q = output_rows(tmp_path / "o", "quarantine")
     assert [x["offset"] for x in q] == sorted(x["offset"] for x in q) and len(q) == 2
     assert "quarantined 2" in r.stdout
+
+
+def test_running_again_into_a_finished_output_folder(tmp_path, en_docs):
+    p = write_jsonl(tmp_path / "in.jsonl", [{"id": d["id"], "text": d["text"]} for d in en_docs[:10]])
+    args = ("run", "--input", str(p), "--output", str(tmp_path / "o"), "--workers", "1", "--quiet")
+    assert cli(*args).returncode == 0 and (tmp_path / "o" / "report.html").exists()
+    again = cli(*args)  # resume of a finished run: nothing to do, same counts, no complaint about report.html
+    assert again.returncode == 0, again.stderr
+    assert cli(*args, "--no-resume").returncode == 0

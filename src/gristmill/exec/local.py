@@ -30,7 +30,7 @@ from gristmill.exec.task import Layout, run_task
 from gristmill.io.paths import plan_shards
 from gristmill.recipe import Recipe, load_recipe
 
-OUTPUT_ENTRIES = ("kept", "rejected", "quarantine", "_work", "manifest.json", "_SUCCESS")
+OUTPUT_ENTRIES = ("kept", "rejected", "quarantine", "_work", "manifest.json", "_SUCCESS", "report.html")
 
 
 def default_workers() -> int:
