@@ -101,3 +101,16 @@ def test_running_again_into_a_finished_output_folder(tmp_path, en_docs):
     again = cli(*args)  # resume of a finished run: nothing to do, same counts, no complaint about report.html
     assert again.returncode == 0, again.stderr
     assert cli(*args, "--no-resume").returncode == 0
+
+
+def test_missing_extra_hint_keeps_the_extra_name(tmp_path, monkeypatch):
+    import importlib.util
+
+    (tmp_path / "r.yaml").write_text("steps:\n  - step: substring_dedup\n")
+    code = ("import importlib.util, sys; real = importlib.util.find_spec; "
+            "importlib.util.find_spec = lambda m, *a: None if m == 'pydivsufsort' else real(m, *a); "
+            "from gristmill.cli import main; sys.argv = ['gristmill', 'validate', sys.argv[1]]; main()")
+    r = subprocess.run([sys.executable, "-c", code, str(tmp_path / "r.yaml")], capture_output=True, text=True,
+                       env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"})
+    assert r.returncode == 2 and "pip install 'gristmill[dedup]'" in r.stderr, r.stderr
+    assert importlib.util.find_spec("pydivsufsort") is not None  # the real one is untouched

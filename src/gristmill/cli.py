@@ -324,9 +324,11 @@ def main() -> None:
     try:
         app(standalone_mode=False)
     except GristmillError as e:
-        err.print(f"[bold red]error[/bold red]: {e}", highlight=False)
-        if e.hint:
-            err.print(f"[yellow]hint[/yellow]: {e.hint}", highlight=False)
+        from rich.markup import escape
+
+        err.print(f"[bold red]error[/bold red]: {escape(str(e))}", highlight=False)
+        if e.hint:  # escaped: "pip install 'gristmill[web]'" must not lose its [web]
+            err.print(f"[yellow]hint[/yellow]: {escape(e.hint)}", highlight=False)
         sys.exit(2)
     except KeyboardInterrupt:
         err.print("interrupted")
