@@ -210,3 +210,12 @@ def test_filter_on_an_input_field_and_a_worker_error_reaches_the_user(tmp_path, 
     with pytest.raises(GristmillError, match=r"cannot evaluate .1 \+ lang > 0.: operation .add. does not apply") as e:
         run(str(bad), inputs=[str(tmp_path / "in.jsonl")], output=str(tmp_path / "o2"), workers=2, quiet=True)
     assert e.value.hint == "check the filter expressions in the recipe"
+
+
+def test_unknown_files_in_an_input_folder_are_reported(tmp_path, en_docs):
+    write_jsonl(tmp_path / "in" / "a.jsonl", [{"id": d["id"], "text": d["text"]} for d in en_docs[:3]])
+    (tmp_path / "in" / "notes.csv").write_text("a,b\n1,2\n")
+    m = run(None, inputs=[str(tmp_path / "in")], output=str(tmp_path / "o"), workers=1, quiet=True)
+    assert m["counts"]["input"] == 3
+    assert [p["problem"] for p in m["input_problems"]] == ["not read: unknown file type"]
+    assert m["input_problems"][0]["path"].endswith("notes.csv")

@@ -27,7 +27,7 @@ from gristmill.exec import manifest as mf
 from gristmill.exec.plan import stages as cut_stages
 from gristmill.exec.progress import Reporter
 from gristmill.exec.task import Layout, run_task
-from gristmill.io.paths import plan_shards
+from gristmill.io.paths import plan_shards, unrecognised_files
 from gristmill.recipe import Recipe, load_recipe
 
 OUTPUT_ENTRIES = ("kept", "rejected", "quarantine", "_work", "manifest.json", "_SUCCESS", "report.html")
@@ -84,6 +84,8 @@ def run(recipe: Recipe | str | os.PathLike | None = None, *, inputs: list[str] |
     manifest = mf.build(recipe, shards, stages, markers, started=started, finished=finished,
                         wall=time.perf_counter() - t0, workers=workers, output=recipe.output.path)
     manifest["tasks_run"] = todo
+    manifest["input_problems"] += [{"path": f, "problem": "not read: unknown file type"}
+                                   for f in unrecognised_files(recipe.input.paths, recipe.input.format)]
     manifest["global_steps"] = {}
     for st in stages:
         if st.apply is not None and os.path.exists(layout.reduce_marker(st.apply.label)):

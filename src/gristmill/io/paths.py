@@ -81,6 +81,18 @@ def list_inputs(paths: list[str], fmt: str = "auto") -> list[tuple[str, str, int
     return [out[k] for k in sorted(out)]
 
 
+def unrecognised_files(paths: list[str], fmt: str = "auto") -> list[str]:
+    """Files inside input folders that no reader handles (reported in the manifest, never read)."""
+    out = []
+    for p in paths:
+        fs, _, roots = fsspec.get_fs_token_paths(p)
+        for root in roots:
+            if fs.exists(root) and fs.isdir(root):
+                out += sorted(f for f in fs.find(root) if not posixpath.basename(f).startswith((".", "_"))
+                              and not detect(f, fmt)[0])
+    return out
+
+
 def plan_shards(paths: list[str], fmt: str = "auto", shard_size: int = 128 * 2**20) -> list[Shard]:
     """Cut the inputs into shards of about ``shard_size`` bytes (uncompressed JSONL/text and Parquet)."""
     shards: list[Shard] = []
