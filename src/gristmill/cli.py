@@ -31,6 +31,10 @@ def _finish(manifest: dict, output: str) -> None:
                       f"{info['clusters']:,} clusters; {info['state_bytes_per_doc']:,.0f} bytes of state per document",
                       highlight=False)
     out.print(totals_line(manifest))
+    problems = manifest.get("input_problems", [])
+    if problems:
+        out.print(f"input problems: {len(problems)} (first: {problems[0]['path']}: {problems[0]['problem']}); "
+                  "see manifest.json", highlight=False, markup=False)
     if os.path.isdir(output):
         Path(output, "report.html").write_text(render_html(manifest), encoding="utf-8")
         out.print(f"outputs in {output}/ (kept/, rejected/, quarantine/, manifest.json, report.html)")
