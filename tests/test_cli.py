@@ -27,6 +27,8 @@ def test_steps_documents_parameters_and_defaults():
     for name in ("normalize", "langid", "exact_dedup", "filter"):
         assert name in r.stdout
     assert "min_score" in r.stdout and "fix_mojibake" in r.stdout and "'NFC'" in r.stdout
+    q = cli("steps", "quality")
+    assert q.returncode == 0 and "zh_rep13" in q.stdout and "gr_dup_line_frac" in q.stdout
 
 
 def test_validate_reports_file_line_and_key_without_traceback(tmp_path):

@@ -97,6 +97,15 @@ def steps(name: Annotated[str | None, typer.Argument(help="show one step's param
         for row in param_docs(cls.Params):
             t.add_row(*row)
         out.print(t)
+        if n == name == "quality":  # the signal columns and what they measure
+            from gristmill.steps.quality import signal_docs
+
+            sig = Table(title="signal columns", title_justify="left")
+            for c in ("column", "family", "meaning"):
+                sig.add_column(c, overflow="fold")
+            for row in signal_docs():
+                sig.add_row(*row)
+            out.print(sig)
 
 
 @app.command()

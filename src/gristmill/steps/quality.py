@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
-import numpy as np
 import pyarrow as pa
 
 from gristmill.params import param
@@ -236,4 +235,3 @@ def signal_docs() -> list[tuple[str, str, str]]:
     return [(c, f, m) for c, (f, m) in SIGNALS.items()]
 
 
-__all__ = ["SIGNALS", "Quality", "document_signals", "np"]
