@@ -168,8 +168,7 @@ def _run_task(recipe: Recipe, stage: Stage, shard: Shard, layout: Layout) -> dic
                 if table.num_rows == 0:
                     break
                 s0 = time.perf_counter()
-                res = step.process(table, _resolver(table)) if step.name in ("filter", "url_filter") \
-                    else step.process(table)
+                res = step.process(table, _resolver(table)) if step.reads_input_fields else step.process(table)
                 table = route(spec.label, res, table)
                 stats[spec.label]["seconds"] += time.perf_counter() - s0
             if table.num_rows == 0:

@@ -43,6 +43,7 @@ class Step:
     kind: ClassVar[str] = "map"
     requires: ClassVar[dict[str, str]] = {}  # python module -> extra that installs it
     outputs: ClassVar[tuple[str, ...]] = ()  # columns the step adds
+    reads_input_fields: ClassVar[bool] = False  # process(table, resolve) can read fields kept inside meta
 
     def __init__(self, params: object, label: str | None = None) -> None:
         self.params = params

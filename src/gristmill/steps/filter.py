@@ -28,6 +28,7 @@ class Filter(Step):
 
     name = "filter"
     Params = FilterParams
+    reads_input_fields = True
 
     def __init__(self, params: FilterParams, label: str | None = None) -> None:
         super().__init__(params, label)

@@ -86,6 +86,7 @@ class UrlFilter(Step):
 
     name = "url_filter"
     Params = UrlFilterParams
+    reads_input_fields = True
 
     def __init__(self, params: UrlFilterParams, label: str | None = None) -> None:
         super().__init__(params, label)
