@@ -70,7 +70,9 @@ def test_run_with_default_recipe_and_parquet_input(tmp_path, zh_docs):
     pages = {d["id"]: i for i, d in enumerate(zh_docs[:30])}
     assert all(r["id"] == f"zh.parquet:{pages[r['page']]}" and r["lang"] == "zh" for r in rows)
     assert all(r["reason"].startswith(("zh:", "en:")) for r in rejected)
-    assert (tmp_path / "o" / "report.html").read_text().count("<tr>") == 6
+    funnel = json.loads((tmp_path / "o" / "analysis.json").read_text())["funnel"]
+    assert [f["stage"] for f in funnel] == ["input", "normalize", "langid", "exact_dedup", "quality", "quality_filter"]
+    assert funnel[-1]["docs"] == len(rows) and (tmp_path / "o" / "report.html").read_text().count("<section") == 11
 
 
 def test_demo_end_to_end(tmp_path):

@@ -20,7 +20,7 @@ err = Console(stderr=True)
 
 
 def _finish(manifest: dict, output: str) -> None:
-    from gristmill.report.summary import render_html, step_table, totals_line
+    from gristmill.report.summary import step_table, totals_line
 
     out.print(step_table(manifest))
     for label, info in manifest.get("global_steps", {}).items():
@@ -36,8 +36,9 @@ def _finish(manifest: dict, output: str) -> None:
         out.print(f"input problems: {len(problems)} (first: {problems[0]['path']}: {problems[0]['problem']}); "
                   "see manifest.json", highlight=False, markup=False)
     if os.path.isdir(output):
-        Path(output, "report.html").write_text(render_html(manifest), encoding="utf-8")
-        out.print(f"outputs in {output}/ (kept/, rejected/, quarantine/, manifest.json, report.html)")
+        made = "report.html" if os.path.exists(os.path.join(output, "report.html")) else None
+        out.print(f"outputs in {output}/ (kept/, rejected/, quarantine/, manifest.json"
+                  f"{', ' + made if made else ''})", highlight=False)
 
 
 @app.command()
@@ -69,6 +70,41 @@ def demo(
 
     m = run_recipe(None, inputs=sample_paths(), output=output, workers=workers, resume=False)
     _finish(m, output)
+
+
+@app.command()
+def report(
+    run_dir: Annotated[str, typer.Argument(help="output folder of a finished run")],
+    output: Annotated[str | None, typer.Option("--output", "-o", help="write the HTML here instead of "
+                                               "RUN_DIR/report.html")] = None,
+) -> None:
+    """Write a run's self-contained HTML data report from its manifest and profile (not from the corpus)."""
+    from gristmill.report import report_for_run
+
+    out.print(f"report: {report_for_run(run_dir, output)}", highlight=False)
+
+
+@app.command()
+def analyze(
+    data: Annotated[list[str], typer.Argument(help="files, folders or globs (JSONL, Parquet, text)")],
+    output: Annotated[str, typer.Option("--output", "-o", help="folder for report.html and analysis.json")] = "gristmill-analysis",
+    text_field: Annotated[str, typer.Option("--text-field", help="field holding the text")] = "text",
+    recipe: Annotated[str | None, typer.Option("--recipe", "-r", help="draw this recipe's thresholds on the "
+                                               "signal histograms")] = None,
+    signals: Annotated[bool, typer.Option("--signals/--no-signals", help="compute quality signals (the "
+                                          "slowest part)")] = True,
+    pii: Annotated[bool, typer.Option("--pii/--no-pii", help="count PII by type")] = True,
+    workers: Annotated[int | None, typer.Option("--workers", "-w", min=1)] = None,
+) -> None:
+    """The same data report for any dataset, without a run: languages, lengths, signals, duplicates, PII, diversity, bias."""
+    from gristmill.exec.local import default_workers
+    from gristmill.report.analyze import analyze as run_analysis
+
+    a = run_analysis(list(data), output, text_field=text_field, workers=workers or default_workers(),
+                     quality=signals, pii=pii, recipe=recipe)
+    s = a["summary"]
+    out.print(f"{s['docs_in']:,} documents, {s['bytes_in'] / 1e6:,.2f} MB of text, "
+              f"{len(a['languages'])} languages; report: {os.path.join(output, 'report.html')}", highlight=False)
 
 
 @app.command()

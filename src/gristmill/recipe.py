@@ -58,6 +58,8 @@ class OutputParams:
                                          "or text when an extract step turned pages into text)")
     columns: list[str] | None = param(None, "write only these columns of kept rows (null: all); text_preview "
                                             "(first 300 characters) and text_bytes are also available")
+    report: bool = param(True, "profile kept and rejected documents as the run goes and write report.html "
+                               "(statistics and samples; the corpus is not read again)")
 
 
 @dataclass

@@ -98,14 +98,15 @@ class ExactDedup(Step):
             os.replace(target + ".tmp", target)
 
     # -- reduce --------------------------------------------------------------------------------------
-    def reduce(self, state_paths: list[str], decision_dir: str) -> int:
+    def reduce(self, state_paths: list[str], decision_dir: str) -> dict:
         """Decide, bucket by bucket, which rows are copies; writes ``decision_dir/SHARD.npy`` arrays of
-        (row, kept_shard, kept_row) per shard. Returns the number of copies."""
+        (row, kept_shard, kept_row) per shard. Returns the number of copies, of clusters and their sizes."""
         os.makedirs(decision_dir, exist_ok=True)
         states = [(np.load(p, mmap_mode="r"), np.load(p + ".offsets.npy")) if os.path.exists(p) else None
                   for p in state_paths]
         losers: list[list[np.ndarray]] = [[] for _ in state_paths]
         total = 0
+        sizes: list[np.ndarray] = []
         for lo_b, hi_b in _bucket_groups(states):
             hs, shards, rows = [], [], []
             for s, st in enumerate(states):
@@ -131,6 +132,8 @@ class ExactDedup(Step):
             first = np.maximum.accumulate(np.where(~same, np.arange(len(h)), 0))
             dup = np.nonzero(same)[0]
             total += len(dup)
+            group = np.bincount(first)
+            sizes.append(group[group > 1])
             for s in np.unique(sh[dup]):
                 m = dup[sh[dup] == s]
                 losers[int(s)].append(np.stack([rw[m], sh[first[m]], rw[first[m]]], axis=1))
@@ -140,7 +143,10 @@ class ExactDedup(Step):
             tmp = os.path.join(decision_dir, f"{s:05d}.tmp.npy")
             np.save(tmp, arr)
             os.replace(tmp, os.path.join(decision_dir, f"{s:05d}.npy"))
-        return total
+        all_sizes = np.concatenate(sizes) if sizes else np.zeros(0, np.int64)
+        hist = np.bincount(all_sizes) if len(all_sizes) else np.zeros(0, np.int64)
+        return {"duplicates": int(total), "clusters": int(len(all_sizes)),
+                "cluster_sizes": {str(k): int(v) for k, v in enumerate(hist) if v}}
 
     # -- apply ---------------------------------------------------------------------------------------
     @staticmethod

@@ -30,7 +30,8 @@ from gristmill.exec.task import Layout, run_task
 from gristmill.io.paths import plan_shards, unrecognised_files
 from gristmill.recipe import Recipe, load_recipe
 
-OUTPUT_ENTRIES = ("kept", "rejected", "quarantine", "_work", "manifest.json", "_SUCCESS", "report.html")
+OUTPUT_ENTRIES = ("kept", "rejected", "quarantine", "_work", "manifest.json", "_SUCCESS", "report.html",
+                  "profile.json", "analysis.json")
 
 
 def default_workers() -> int:
@@ -72,7 +73,7 @@ def run(recipe: Recipe | str | os.PathLike | None = None, *, inputs: list[str] |
             pending = [sh for sh in shards if (st.index, sh.index) not in markers]
             label = ", ".join(s.label for s in ([st.apply] if st.apply else []) + st.maps) or "read"
             reporter.stage(st.index, len(stages), label)
-            for counts in _execute(recipe, st, pending, root, min(workers, max(len(pending), 1))):
+            for counts in _execute(recipe, st, pending, root, min(workers, max(len(pending), 1)), len(shards)):
                 markers[(st.index, counts["shard"])] = counts
                 reporter.task_done(counts)
     except KeyboardInterrupt:
@@ -92,6 +93,10 @@ def run(recipe: Recipe | str | os.PathLike | None = None, *, inputs: list[str] |
             with open(layout.reduce_marker(st.apply.label), "rb") as f:
                 manifest["global_steps"][st.apply.label] = orjson.loads(f.read())
     _write_json(os.path.join(root, "manifest.json"), manifest)
+    if recipe.output.report:
+        from gristmill.report import write_run_report
+
+        write_run_report(root, manifest, [layout.profile(st.index, sh.index) for st in stages for sh in shards])
     _write_json(os.path.join(root, "_SUCCESS"), {"recipe_hash": recipe.plan_hash()})
     for d in ("state", "decision") + tuple(f"s{st.index}" for st in stages):
         shutil.rmtree(os.path.join(layout.work, d), ignore_errors=True)
@@ -103,17 +108,17 @@ def run(recipe: Recipe | str | os.PathLike | None = None, *, inputs: list[str] |
     return manifest
 
 
-def _execute(recipe, stage, shards, root, workers):
+def _execute(recipe, stage, shards, root, workers, n_shards):
     if not shards:
         return
     if workers <= 1:
         for sh in shards:
-            yield run_task(recipe, stage, sh, root)
+            yield run_task(recipe, stage, sh, root, n_shards)
         return
     ctx = mp.get_context("forkserver")
     ctx.set_forkserver_preload(["gristmill.exec.task"])
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-        futures = {pool.submit(run_task, recipe, stage, sh, root) for sh in shards}
+        futures = {pool.submit(run_task, recipe, stage, sh, root, n_shards) for sh in shards}
         try:
             while futures:
                 done, futures = wait(futures, return_when=FIRST_EXCEPTION)

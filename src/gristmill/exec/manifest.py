@@ -29,7 +29,8 @@ def build(recipe, shards, stages, markers: dict[tuple[int, int], dict], *, start
     for st in stages:
         for spec in ([st.apply] if st.apply else []) + st.maps:
             order.append(spec.label)
-            steps[spec.label] = {"step": spec.step, "in": 0, "kept": 0, "rejected": Counter(), "seconds": 0.0}
+            steps[spec.label] = {"step": spec.step, "in": 0, "kept": 0, "rejected": Counter(), "seconds": 0.0,
+                                 "bytes_in": 0, "bytes_kept": 0}
     read = {"records": 0, "blank_lines": 0, "skipped": 0, "bytes": 0, "quarantined": 0}
     problems = []
     files: dict[str, list[str]] = {"kept": [], "rejected": [], "quarantine": []}
@@ -44,6 +45,8 @@ def build(recipe, shards, stages, markers: dict[tuple[int, int], dict], *, start
             d["kept"] += v["kept"]
             d["rejected"].update(v["rejected"])
             d["seconds"] += v["seconds"]
+            d["bytes_in"] += v.get("bytes_in", 0)
+            d["bytes_kept"] += v.get("bytes_kept", 0)
         for f in m["files"]:
             files[f.split("/", 1)[0]].append(f)
         if s == 0:

@@ -26,6 +26,7 @@ from gristmill.io.readers import ReadOptions, read_shard
 from gristmill.io.writers import RecordWriter, output_name, write_quarantine
 from gristmill.recipe import Recipe
 from gristmill.record import meta_column
+from gristmill.report.profile import Profile
 from gristmill.steps.base import Result, Step
 
 
@@ -41,6 +42,9 @@ class Layout:
 
     def marker(self, stage: int, shard: int) -> str:
         return os.path.join(self.work, "done", f"s{stage}-{shard:05d}.json")
+
+    def profile(self, stage: int, shard: int) -> str:
+        return os.path.join(self.work, "profile", f"s{stage}-{shard:05d}.json")
 
     def reduce_marker(self, label: str) -> str:
         return os.path.join(self.work, "done", f"reduce-{safe(label)}.json")
@@ -95,20 +99,25 @@ def _resolver(table: pa.Table):
     return resolve
 
 
-def run_task(recipe: Recipe, stage: Stage, shard: Shard, root: str) -> dict:
-    """Run ``stage`` over ``shard``; returns (and writes as a marker) the task's counts."""
+def run_task(recipe: Recipe, stage: Stage, shard: Shard, root: str, n_shards: int = 1) -> dict:
+    """Run ``stage`` over ``shard``; returns (and writes as a marker) the task's counts.
+
+    With ``output.report`` on, the task also writes a :class:`~gristmill.report.profile.Profile` of the
+    documents it kept (final stage) and rejected, sized for a run of ``n_shards`` shards.
+    """
     try:
-        return _run_task(recipe, stage, shard, Layout(root))
+        return _run_task(recipe, stage, shard, Layout(root), n_shards)
     except ExprError as e:
         raise GristmillError(str(e), hint="check the filter expressions in the recipe") from None
 
 
-def _run_task(recipe: Recipe, stage: Stage, shard: Shard, layout: Layout) -> dict:
+def _run_task(recipe: Recipe, stage: Stage, shard: Shard, layout: Layout, n_shards: int = 1) -> dict:
     t0 = time.perf_counter()
     out = recipe.output
     i = shard.index
     maps = [_built(s) for s in stage.maps]
-    stats = {s.label: {"in": 0, "kept": 0, "rejected": Counter(), "seconds": 0.0}
+    profile = Profile(n_shards) if out.report else None
+    stats = {s.label: {"in": 0, "kept": 0, "rejected": Counter(), "seconds": 0.0, "bytes_in": 0, "bytes_kept": 0}
              for s in ([stage.apply] if stage.apply else []) + stage.maps}
     counts = {"stage": stage.index, "shard": i, "in": 0, "out": 0, "text_bytes_in": 0, "text_bytes_out": 0,
               "read": None, "files": []}
@@ -126,15 +135,21 @@ def _run_task(recipe: Recipe, stage: Stage, shard: Shard, layout: Layout) -> dic
     def route(label: str, res: Result, table: pa.Table) -> pa.Table:
         st = stats[label]
         st["in"] += table.num_rows
+        st["bytes_in"] += _text_bytes(table)
         if res.reject is None or not res.reject.any():
             st["kept"] += res.table.num_rows
+            st["bytes_kept"] += _text_bytes(res.table)
             return res.table
         mask = pa.array(res.reject)
         st["rejected"].update(res.reason)
         survivors = res.table.filter(pc.invert(mask))
         st["kept"] += survivors.num_rows
-        if out.write_rejected:
+        st["bytes_kept"] += _text_bytes(survivors)
+        if profile is not None or out.write_rejected:
             rej = res.table.filter(mask)
+        if profile is not None:
+            profile.add(rej, "rejected", step=label, reasons=res.reason, details=res.detail, source=shard.path)
+        if out.write_rejected:
             rej = rej.append_column("rejected_by", pa.array([label] * rej.num_rows, pa.string()))
             rej = rej.append_column("reason", pa.array(res.reason, pa.string()))
             rej = rej.append_column("detail", pa.array(res.detail, pa.string()))
@@ -177,6 +192,8 @@ def _run_task(recipe: Recipe, stage: Stage, shard: Shard, layout: Layout) -> dic
                 hashes.append(_built(stage.collect).map_state(table, _resolver(table)))
             counts["out"] += table.num_rows
             counts["text_bytes_out"] += _text_bytes(table)
+            if profile is not None and stage.final:
+                profile.add(table, "kept", source=shard.path)
             kept.write(select_columns(table, out.columns) if stage.final and out.columns else table)
     except BaseException:
         kept.abort()
@@ -199,6 +216,8 @@ def _run_task(recipe: Recipe, stage: Stage, shard: Shard, layout: Layout) -> dic
         counts["read"] = read
     counts["steps"] = {k: {**v, "rejected": dict(sorted(v["rejected"].items()))} for k, v in stats.items()}
     counts["seconds"] = time.perf_counter() - t0
+    if profile is not None:
+        _write_marker(layout.profile(stage.index, i), profile.to_dict())
     _write_marker(layout.marker(stage.index, i), counts)
     return counts
 

@@ -1,0 +1,299 @@
+"""A mergeable profile of a dataset: exact counts and histograms plus a hash-sampled set of documents.
+
+Every task of a run (and every shard of ``gristmill analyze``) fills one :class:`Profile` from the batches it
+already holds in memory; profiles merge exactly, so the report never reads the corpus again. Counts, byte
+totals, per-language length histograms, signal summaries, PII/contamination counts, bias-term counts,
+domains and sources are exact. Histograms of signals and diversity measures come from a *threshold
+sample*: a document is in the sample when the hash of its id is below a rate that every shard shares, so
+the merged sample is a uniform sample of the whole corpus whatever the sharding.
+
+>>> import pyarrow as pa
+>>> p = Profile(n_shards=1)
+>>> t = pa.table({"id": ["a", "b"], "text": ["Hello world.", "你好，世界。"], "lang": ["en", "zh"],
+...               "gq_words": [2, 3]})
+>>> p.add(t, "kept", source="x.jsonl")
+>>> q = Profile.merge([p.to_dict()])
+>>> q.groups["kept"]["docs"], sorted(q.langs), q.signals["gq_words"]["kept"]["max"]
+(2, ['en', 'zh'], 3.0)
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import xxhash
+
+from gristmill.report import bias
+
+LEN_BINS = 70            # log10(characters) in steps of 0.1: 1 … 10^7 characters
+SAMPLE_DOCS = 3000       # documents kept for signal histograms (all outcomes)
+SAMPLE_TEXTS = 800       # kept documents whose text (a prefix) is kept for diversity measures
+EXAMPLES = 8             # example documents per outcome group
+PREVIEW = 600            # characters of an example's text
+TEXT_PREFIX = 2000       # characters of a text kept for diversity measures
+TOP = 200                # domains kept per shard (heavy hitters merge well; the tail is approximate)
+SKIP_SIGNALS = {"id", "text", "meta", "rejected_by", "reason", "detail"}
+_DOMAIN = re.compile(r"^[a-z][a-z0-9+.-]*://(?:[^@/]*@)?([^/:?#]+)", re.I)
+
+
+def _hash(ids: list[str]) -> np.ndarray:
+    """Uniform numbers in [0, 1) from document ids (xxh3), the same for a document wherever it is."""
+    return np.array([xxhash.xxh3_64_intdigest(i.encode()) for i in ids], dtype=np.float64) / 2.0**64
+
+
+class ThresholdSample:
+    """Items whose hash is below ``tau``; keeps about ``k`` and lowers ``tau`` as more arrive.
+
+    Two samples merge by taking the smaller ``tau`` and the items below it: a uniform sample at that rate.
+    """
+
+    def __init__(self, k: int, tau: float = 1.0, items: list | None = None) -> None:
+        self.k, self.tau, self.items = k, tau, items or []
+
+    def offer(self, h: float, item) -> None:
+        if h < self.tau:
+            self.items.append((h, item))
+            if len(self.items) >= 2 * self.k:
+                self._trim()
+
+    def _trim(self) -> None:
+        if len(self.items) > self.k:
+            self.items.sort(key=lambda x: x[0])
+            self.tau = self.items[self.k][0]
+            del self.items[self.k:]
+
+    def to_dict(self) -> dict:
+        self._trim()
+        return {"k": self.k, "tau": self.tau, "items": self.items}
+
+    @classmethod
+    def merge(cls, parts: list[dict], k: int) -> ThresholdSample:
+        tau = min([p["tau"] for p in parts], default=1.0)
+        items = [tuple(x) for p in parts for x in p["items"] if x[0] < tau]
+        s = cls(k, tau, items)
+        s._trim()
+        return s
+
+
+def _lang_array(table: pa.Table) -> np.ndarray:
+    if "lang" not in table.column_names:
+        return np.full(table.num_rows, "und", dtype=object)
+    return np.array([v or "und" for v in table.column("lang").to_pylist()], dtype=object)
+
+
+def _numeric_columns(table: pa.Table) -> list[str]:
+    out = []
+    for f in table.schema:
+        if f.name in SKIP_SIGNALS or f.name.startswith("_"):
+            continue
+        t = f.type
+        if pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t):
+            out.append(f.name)
+    return out
+
+
+def _floats(col) -> np.ndarray:
+    col = pc.cast(col, pa.float64()) if not pa.types.is_floating(col.type) else col
+    return col.to_numpy(zero_copy_only=False).astype(np.float64)
+
+
+def domain(url: str | None) -> str | None:
+    """The host of a URL, lower-cased, without ``www.``.
+
+    >>> domain("https://www.Example.com:8080/a?b"), domain("not a url")
+    ('example.com', None)
+    """
+    if not url:
+        return None
+    m = _DOMAIN.match(url)
+    if not m:
+        return None
+    host = m.group(1).lower()
+    return host[4:] if host.startswith("www.") else host
+
+
+class Profile:
+    """Statistics of documents by outcome (``kept`` or ``rejected``), language, group and signal."""
+
+    def __init__(self, n_shards: int = 1) -> None:
+        share = max(n_shards, 1)
+        self.groups: dict[str, dict] = {}          # "kept" | "STEP: REASON" -> docs, bytes, step, reason
+        self.langs: dict[str, dict] = {}           # lang -> {kind: {docs, bytes, chars, hist}}
+        self.signals: dict[str, dict] = {}         # name -> {kind: {n, sum, min, max}}
+        self.pii: dict[str, Counter] = {"kept": Counter(), "rejected": Counter()}
+        self.contam: Counter = Counter()
+        self.bias: dict[str, Counter] = {}         # lang -> term -> count (kept documents)
+        self.bias_chars: Counter = Counter()       # lang -> characters scanned
+        self.domains: Counter = Counter()
+        self.sources: dict[str, Counter] = {}      # source -> {kind: docs}
+        self.sample = ThresholdSample(math.ceil(3 * SAMPLE_DOCS / share) + 20)
+        self.texts = ThresholdSample(math.ceil(3 * SAMPLE_TEXTS / share) + 10)
+        self.examples: dict[str, list] = {}        # group -> [(hash, example)], the smallest hashes
+
+    # -- filling ---------------------------------------------------------------------------------------
+    def add(self, table: pa.Table, kind: str, *, step: str | None = None, reasons: list[str] | None = None,
+            details: list[str] | None = None, source: str | None = None) -> None:
+        """Count ``table``'s rows as ``kind`` ("kept" or "rejected"; rejected rows carry step and reasons)."""
+        n = table.num_rows
+        if n == 0:
+            return
+        text = table.column("text")
+        chars = pc.utf8_length(text).to_numpy(zero_copy_only=False).astype(np.int64)
+        nbytes = pc.binary_length(text).to_numpy(zero_copy_only=False).astype(np.int64)
+        langs = _lang_array(table)
+        bins = np.clip((np.log10(np.maximum(chars, 1)) * 10).astype(np.int64), 0, LEN_BINS - 1)
+        for lg in np.unique(langs):
+            m = langs == lg
+            d = self.langs.setdefault(lg, {}).setdefault(kind, {"docs": 0, "bytes": 0, "chars": 0,
+                                                                "hist": [0] * LEN_BINS})
+            d["docs"] += int(m.sum())
+            d["bytes"] += int(nbytes[m].sum())
+            d["chars"] += int(chars[m].sum())
+            d["hist"] = (np.asarray(d["hist"]) + np.bincount(bins[m], minlength=LEN_BINS)).tolist()
+        groups = ["kept"] * n if kind == "kept" else [f"{step}: {r}" for r in reasons]
+        names_g, inv = np.unique(np.array(groups, dtype=object), return_inverse=True)
+        docs_g = np.bincount(inv, minlength=len(names_g))
+        bytes_g = np.bincount(inv, weights=nbytes, minlength=len(names_g))
+        for g, cnt, b in zip(names_g.tolist(), docs_g.tolist(), bytes_g.tolist(), strict=True):
+            e = self.groups.setdefault(g, {"docs": 0, "bytes": 0, "step": step if kind != "kept" else None,
+                                           "reason": g.split(": ", 1)[1] if kind != "kept" else None})
+            e["docs"] += cnt
+            e["bytes"] += int(b)
+        if source is not None:
+            self.sources.setdefault(source, Counter())[kind] += n
+        sig_names = _numeric_columns(table)
+        sig_values = {}
+        for name in sig_names:
+            v = _floats(table.column(name))
+            sig_values[name] = v
+            ok = v[~np.isnan(v)]
+            if not len(ok):
+                continue
+            s = self.signals.setdefault(name, {}).setdefault(kind, {"n": 0, "sum": 0.0, "min": math.inf,
+                                                                    "max": -math.inf})
+            s["n"] += int(len(ok))
+            s["sum"] += float(ok.sum())
+            s["min"] = min(s["min"], float(ok.min()))
+            s["max"] = max(s["max"], float(ok.max()))
+            if name.startswith("pii_") and name != "pii_total":
+                self.pii[kind][name[4:]] += int(ok.sum())
+        if "contam_benchmarks" in table.column_names:
+            for v in table.column("contam_benchmarks").to_pylist():
+                if v:
+                    self.contam.update(b.strip() for b in v.split(",") if b.strip())
+        ids = table.column("id").to_pylist()
+        hs = _hash(ids)
+        texts = None
+        pick = np.nonzero(hs < self.sample.tau)[0]
+        if len(pick):
+            names = list(sig_values)
+            rows = (np.stack([sig_values[k][pick] for k in names], axis=1).round(6).tolist() if names
+                    else [[] for _ in pick])
+            for i, row in zip(pick.tolist(), rows, strict=True):
+                vals = {k: v for k, v in zip(names, row, strict=True) if v == v}  # v == v: not NaN
+                self.sample.offer(float(hs[i]), {"kind": kind, "group": groups[i], "lang": langs[i],
+                                                 "chars": int(chars[i]), "signals": vals})
+        if kind == "kept":
+            texts = text.to_pylist()
+            for i in np.nonzero(hs < self.texts.tau)[0].tolist():
+                self.texts.offer(float(hs[i]), {"lang": langs[i], "text": texts[i][:TEXT_PREFIX]})
+            self._bias(texts, langs, chars)
+            self._domains(table)
+        self._examples(table, hs, groups, langs, chars, details, texts)
+
+    def _bias(self, texts: list[str], langs: np.ndarray, chars: np.ndarray) -> None:
+        for lg in bias.LANGS:
+            m = langs == lg
+            if not m.any():
+                continue
+            joined = "\n".join(t for t, k in zip(texts, m.tolist(), strict=True) if k)
+            self.bias.setdefault(lg, Counter()).update(bias.count_terms(joined, lg))
+            self.bias_chars[lg] += int(chars[m].sum())
+
+    def _domains(self, table: pa.Table) -> None:
+        urls = None
+        if "url" in table.column_names:
+            urls = table.column("url").to_pylist()
+        elif "meta" in table.column_names:
+            from gristmill.record import meta_column
+
+            try:
+                urls = meta_column(table, "url").to_pylist()
+            except (KeyError, pa.ArrowInvalid, pa.ArrowTypeError):
+                urls = None
+        if urls:
+            self.domains.update(d for d in map(domain, (u if isinstance(u, str) else None for u in urls)) if d)
+
+    def _examples(self, table, hs, groups, langs, chars, details, texts) -> None:
+        order = np.argsort(hs, kind="stable")
+        want: dict[str, int] = {}
+        for i in order.tolist():
+            g = groups[i]
+            lst = self.examples.setdefault(g, [])
+            if want.get(g, 0) >= EXAMPLES or (len(lst) >= EXAMPLES and hs[i] >= lst[-1][0]):
+                continue
+            want[g] = want.get(g, 0) + 1
+            txt = table.column("text")[i].as_py() if texts is None else texts[i]
+            lst.append((float(hs[i]), {"id": table.column("id")[i].as_py(), "lang": langs[i],
+                                       "chars": int(chars[i]), "text": txt[:PREVIEW],
+                                       "detail": details[i] if details else None}))
+            lst.sort(key=lambda x: x[0])
+            del lst[EXAMPLES:]
+
+    # -- merging ---------------------------------------------------------------------------------------
+    def to_dict(self) -> dict:
+        return {
+            "groups": self.groups, "langs": self.langs, "signals": self.signals,
+            "pii": {k: dict(v) for k, v in self.pii.items()}, "contam": dict(self.contam),
+            "bias": {k: dict(v) for k, v in self.bias.items()}, "bias_chars": dict(self.bias_chars),
+            "domains": dict(self.domains.most_common(TOP)),
+            "sources": {k: dict(v) for k, v in self.sources.items()},
+            "sample": self.sample.to_dict(), "texts": self.texts.to_dict(), "examples": self.examples,
+        }
+
+    @classmethod
+    def merge(cls, parts: list[dict]) -> Profile:
+        """One profile from many (``to_dict`` forms), as if one task had seen every document."""
+        p = cls(1)
+        for d in parts:
+            for g, e in d["groups"].items():
+                t = p.groups.setdefault(g, {"docs": 0, "bytes": 0, "step": e["step"], "reason": e["reason"]})
+                t["docs"] += e["docs"]
+                t["bytes"] += e["bytes"]
+            for lg, kinds in d["langs"].items():
+                for kind, e in kinds.items():
+                    t = p.langs.setdefault(lg, {}).setdefault(kind, {"docs": 0, "bytes": 0, "chars": 0,
+                                                                     "hist": [0] * LEN_BINS})
+                    for k in ("docs", "bytes", "chars"):
+                        t[k] += e[k]
+                    t["hist"] = [a + b for a, b in zip(t["hist"], e["hist"], strict=True)]
+            for name, kinds in d["signals"].items():
+                for kind, e in kinds.items():
+                    t = p.signals.setdefault(name, {}).setdefault(kind, {"n": 0, "sum": 0.0, "min": math.inf,
+                                                                         "max": -math.inf})
+                    t["n"] += e["n"]
+                    t["sum"] += e["sum"]
+                    t["min"] = min(t["min"], e["min"])
+                    t["max"] = max(t["max"], e["max"])
+            for kind, c in d["pii"].items():
+                p.pii[kind].update(c)
+            p.contam.update(d["contam"])
+            for lg, c in d["bias"].items():
+                p.bias.setdefault(lg, Counter()).update(c)
+            p.bias_chars.update(d["bias_chars"])
+            p.domains.update(d["domains"])
+            for s, c in d["sources"].items():
+                p.sources.setdefault(s, Counter()).update(c)
+            for g, lst in d["examples"].items():
+                p.examples.setdefault(g, []).extend(tuple(x) for x in lst)
+        for lst in p.examples.values():
+            lst.sort(key=lambda x: x[0])
+            del lst[EXAMPLES:]
+        p.sample = ThresholdSample.merge([d["sample"] for d in parts], SAMPLE_DOCS)
+        p.texts = ThresholdSample.merge([d["texts"] for d in parts], SAMPLE_TEXTS)
+        return p

@@ -1,0 +1,168 @@
+"""Small inline SVG charts (no JavaScript, no network): horizontal bars and histograms with thresholds.
+
+>>> s = bars([("kept", 10), ("rejected", 5)], unit="docs")
+>>> s.count("<rect") >= 2 and 'class="plot"' in s
+True
+>>> h = histogram({"kept": [1, 2, 3], "rejected": [0, 1, 0]}, [0, 1, 2, 3], marks=[(1.5, "x >= 1.5")])
+>>> "<line" in h and h.count("<rect") >= 4
+True
+"""
+
+from __future__ import annotations
+
+import html
+import math
+
+COLORS = {"kept": "#2e7d32", "rejected": "#c62828", "input": "#546e7a"}
+PALETTE = ["#1565c0", "#ef6c00", "#6a1b9a", "#00838f", "#ad1457", "#558b2f", "#4e342e", "#37474f"]
+FONT = 'font-family="system-ui,\'Noto Sans CJK SC\',\'Noto Sans SC\',sans-serif"'
+
+
+def _e(s) -> str:
+    return html.escape(str(s), quote=True)
+
+
+def fmt(v: float) -> str:
+    """Compact number: 1234567 -> 1.23M, 0.1234 -> 0.123.
+
+    >>> fmt(1234567), fmt(0.1234), fmt(12), fmt(2.5e-5), fmt(1040.5)
+    ('1.23M', '0.123', '12', '2.5e-05', '1,040')
+    """
+    a = abs(v)
+    if a >= 1e9:
+        return f"{v / 1e9:.3g}G"
+    if a >= 1e6:
+        return f"{v / 1e6:.3g}M"
+    if a >= 1e4:
+        return f"{v / 1e3:.3g}k"
+    if a >= 1000:
+        return f"{v:,.0f}"
+    if a == int(a):
+        return str(int(v))
+    if a >= 0.001:
+        return f"{v:.3g}"
+    return f"{v:.2g}"
+
+
+def bars(items: list[tuple[str, float]], *, unit: str = "", width: int = 640, color: str = "#1565c0",
+         label_width: int = 220) -> str:
+    """Horizontal bars, one per ``(label, value)``, with the value written at the end."""
+    if not items:
+        return '<svg class="plot empty" width="10" height="10"></svg>'
+    row = 22
+    h = row * len(items) + 8
+    vmax = max(v for _, v in items) or 1
+    span = width - label_width - 130
+    out = [f'<svg class="plot" role="img" width="{width}" height="{h}" viewBox="0 0 {width} {h}" {FONT} '
+           f'font-size="12" data-points="{len(items)}">']
+    for i, (label, v) in enumerate(items):
+        y = 4 + i * row
+        w = max(v / vmax * span, 1 if v else 0)
+        shown = label if len(label) <= label_width // 7 else "…" + label[-(label_width // 7 - 1):]
+        out.append(f'<text x="{label_width - 6}" y="{y + 15}" text-anchor="end">{_e(shown)}</text>'
+                   f'<rect x="{label_width}" y="{y + 3}" width="{w:.1f}" height="{row - 6}" fill="{color}">'
+                   f'<title>{_e(label)}: {v:,} {unit}</title></rect>'
+                   f'<text x="{label_width + w + 4:.1f}" y="{y + 15}">{fmt(v)} {_e(unit)}</text>')
+    out.append("</svg>")
+    return "".join(out)
+
+
+def histogram(series: dict[str, list[float]], edges: list[float], *, marks: list[tuple[float, str]] = (),
+              width: int = 420, height: int = 170, log_x: bool = False, xlabel: str = "") -> str:
+    """Stacked histogram of several series over shared bin ``edges``, with vertical threshold ``marks``.
+
+    With ``log_x`` the edges are log10 values and the axis is labelled with 10^x.
+    """
+    n = len(edges) - 1
+    totals = [sum(s[i] for s in series.values()) for i in range(n)]
+    top = max(totals) if totals and max(totals) > 0 else 1
+    left, bottom, right, top_pad = 40, 34, 10, 30
+    pw, ph = width - left - right, height - bottom - top_pad
+    x0, x1 = edges[0], edges[-1]
+    span = (x1 - x0) or 1
+
+    def X(v: float) -> float:
+        return left + (v - x0) / span * pw
+
+    points = sum(1 for t in totals if t)
+    out = [f'<svg class="plot" role="img" width="{width}" height="{height}" viewBox="0 0 {width} {height}" {FONT} '
+           f'font-size="10" data-points="{points}">',
+           f'<line x1="{left}" y1="{top_pad + ph}" x2="{left + pw}" y2="{top_pad + ph}" stroke="#888"/>',
+           f'<text x="{left - 4}" y="{top_pad + 8}" text-anchor="end">{fmt(top)}</text>',
+           f'<text x="{left - 4}" y="{top_pad + ph}" text-anchor="end">0</text>']
+    for i in range(n):
+        base = 0.0
+        for j, (name, s) in enumerate(series.items()):
+            c = s[i]
+            if not c:
+                continue
+            hgt = c / top * ph
+            y = top_pad + ph - base - hgt
+            color = COLORS.get(name, PALETTE[j % len(PALETTE)])
+            lo, hi = edges[i], edges[i + 1]
+            rng = f"{fmt(10 ** lo)}–{fmt(10 ** hi)}" if log_x else f"{fmt(lo)}–{fmt(hi)}"
+            out.append(f'<rect x="{X(lo) + 0.5:.1f}" y="{y:.1f}" width="{max(X(hi) - X(lo) - 1, 0.8):.1f}" '
+                       f'height="{hgt:.1f}" fill="{color}"><title>{_e(name)} {rng}: {c:,}</title></rect>')
+            base += hgt
+    for k in range(5):
+        v = x0 + span * k / 4
+        label = fmt(10 ** v) if log_x else fmt(v)
+        out.append(f'<text x="{X(v):.1f}" y="{top_pad + ph + 12}" text-anchor="middle">{_e(label)}</text>')
+    if xlabel:
+        out.append(f'<text x="{left + pw / 2}" y="{height - 4}" text-anchor="middle">{_e(xlabel)}</text>')
+    for j, (v, label) in enumerate(marks):
+        xv = math.log10(v) if log_x and v > 0 else v
+        if log_x and v <= 0:
+            continue
+        if not x0 <= xv <= x1:
+            continue
+        x = X(xv)
+        out.append(f'<line class="threshold" x1="{x:.1f}" y1="{top_pad - 4}" x2="{x:.1f}" y2="{top_pad + ph}" '
+                   f'stroke="#000" stroke-dasharray="4 2"><title>{_e(label)}</title></line>'
+                   f'<text x="{x + 2:.1f}" y="{top_pad - 5 + 9 * (j % 2)}" font-size="9">{_e(label)}</text>')
+    legend_x = left
+    for j, name in enumerate(series):
+        color = COLORS.get(name, PALETTE[j % len(PALETTE)])
+        out.append(f'<rect x="{legend_x}" y="2" width="8" height="8" fill="{color}"/>'
+                   f'<text x="{legend_x + 11}" y="10">{_e(name)}</text>')
+        legend_x += 16 + 7 * len(str(name))
+    out.append("</svg>")
+    return "".join(out)
+
+
+def bins_for(values: list[float], marks: list[float] = (), n: int = 30) -> tuple[list[float], bool]:
+    """Bin edges covering the values and the marks; log10 edges when positive values span > 3 decades."""
+    vals = [v for v in values if v is not None and math.isfinite(v)]
+    allv = vals + [m for m in marks if math.isfinite(m)]
+    if not allv:
+        return [0.0, 1.0], False
+    lo, hi = min(allv), max(allv)
+    pos = [v for v in allv if v > 0]
+    if lo >= 0 and pos and max(pos) / min(pos) > 1000 and sum(1 for v in vals if v > 0) >= 0.9 * len(vals):
+        a, b = math.floor(math.log10(min(pos)) * 10) / 10, math.ceil(math.log10(max(pos)) * 10) / 10 + 0.1
+        return [a + (b - a) * i / n for i in range(n + 1)], True
+    if hi == lo:
+        hi = lo + 1
+    if len(vals) >= 20:  # a long tail squeezes the rest into one bin: the last bin takes values above p99
+        p99 = sorted(vals)[int(0.99 * (len(vals) - 1))]
+        if hi - lo > 4 * (p99 - lo) > 0:
+            hi = max([p99] + [m for m in marks if math.isfinite(m)])
+    if all(float(v).is_integer() for v in allv) and hi - lo < n:
+        return [lo - 0.5 + i for i in range(int(hi - lo) + 2)], False
+    return [lo + (hi - lo) * i / n for i in range(n + 1)], False
+
+
+def counts(values: list[float], edges: list[float], log_x: bool = False) -> list[int]:
+    """How many values fall in each bin (the last bin includes its right edge)."""
+    out = [0] * (len(edges) - 1)
+    lo, hi, n = edges[0], edges[-1], len(edges) - 1
+    for v in values:
+        if v is None or not math.isfinite(v):
+            continue
+        if log_x:
+            if v <= 0:
+                continue
+            v = math.log10(v)
+        k = int((v - lo) / (hi - lo) * n) if hi > lo else 0
+        out[min(max(k, 0), n - 1)] += 1
+    return out
