@@ -369,6 +369,10 @@ def version() -> None:
     out.print(__version__)
 
 
+import gristmill.cli_sft  # noqa: E402,F401  (registers sft, synth, serve)
+import gristmill.cli_training  # noqa: E402,F401  (registers mix, tokenizer, tokenize, train, ablate)
+
+
 def main() -> None:
     try:
         app(standalone_mode=False)

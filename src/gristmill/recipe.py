@@ -45,6 +45,9 @@ class InputParams:
     shard_size: Size = param(Size(128 * 10**6), "uncompressed JSONL/text files larger than this are split "
                                                "into byte ranges, Parquet files into row-group ranges")
     batch_rows: int = param(2000, "rows per Arrow batch between steps", min=1)
+    sft: Literal["auto", "alpaca", "sharegpt", "openai", "preference", "sharegpt_pref", "kto"] | None = param(
+        None, "read fine-tuning records (JSONL) in this format (auto: detected per record); invalid records go "
+              "to quarantine with the exact problem; the text steps see the conversation as role: content lines")
 
 
 @dataclass
@@ -90,6 +93,8 @@ class Recipe:
     def output_text_field(self) -> str:
         if self.output.text_field:
             return self.output.text_field
+        if self.input.sft:
+            return ""
         return "text" if any(s.step == "extract" for s in self.steps) else self.input.text_field
 
     def plan_hash(self) -> str:

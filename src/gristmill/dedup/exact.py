@@ -58,6 +58,16 @@ def normalise_key(value: str, ops: list[str]) -> str:
     return value
 
 
+def batch_decisions(decision: np.ndarray, offset: int, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The rows of a batch (``offset`` … ``offset + n``) that a reduce decided on: a reject mask, and the decision
+    rows (sorted by their first column, the row number) that fall in the batch."""
+    reject = np.zeros(n, dtype=bool)
+    lo, hi = np.searchsorted(decision[:, 0], [offset, offset + n]) if len(decision) else (0, 0)
+    part = decision[lo:hi]
+    reject[part[:, 0] - offset] = True
+    return reject, part
+
+
 @register
 class ExactDedup(Step):
     """Remove exact duplicates across all shards on a normalised key; the first copy in input order is kept."""
@@ -155,11 +165,7 @@ class ExactDedup(Step):
 
     def apply(self, table: pa.Table, decision: np.ndarray, offset: int, kept_id) -> Result:
         """Reject the rows of this batch (rows ``offset`` … ``offset + n``) that the reduce marked as copies."""
-        n = table.num_rows
-        reject = np.zeros(n, dtype=bool)
-        lo, hi = np.searchsorted(decision[:, 0], [offset, offset + n]) if len(decision) else (0, 0)
-        part = decision[lo:hi]
-        reject[part[:, 0] - offset] = True
+        reject, part = batch_decisions(decision, offset, table.num_rows)
         details = [f"duplicate of {kept_id(int(s), int(r))}" for _, s, r in part]
         return Result(table, reject, ["duplicate"] * len(part), details)
 

@@ -45,6 +45,8 @@ class MinHashParams:
     keep: str = param("first", "which member of a cluster stays: first (input order), longest, or max:COLUMN "
                                "(highest value of a signal)")
     seed: int = param(42, "seed of the hash permutations")
+    column: str = param("text", "column (or input field) compared: text, or e.g. sft_instruction to find "
+                                "near-duplicate instructions")
 
 
 class _NpyReader:
@@ -115,7 +117,11 @@ class MinHashDedup(Step):
         p: MinHashParams = self.params
         if self._hasher is None:
             self._hasher = MinHasher(p.num_perm, p.seed)
-        texts = text_column(table)
+        if p.column == "text":
+            texts = text_column(table)
+        else:
+            col = table.column(p.column) if p.column in table.column_names else resolve(p.column)
+            texts = ["" if v is None else str(v) for v in col.to_pylist()]
         shingles = []
         for i in range(0, len(texts), 16):
             h, off = batch_shingles(texts[i:i + 16], p.ngram, p.digits)

@@ -90,8 +90,12 @@ class _IdLookup:
         return self.cache[shard][row]
 
 
-def _resolver(table: pa.Table):
+def _resolver(table: pa.Table, source: str | None = None):
+    """Columns for names that are not in the table: input fields inside ``meta``, and ``_file`` (the name of
+    the input file the row came from)."""
     def resolve(name: str):
+        if name == "_file" and source is not None:
+            return pa.array([os.path.basename(source)] * table.num_rows, pa.string())
         try:
             return meta_column(table, name)
         except KeyError:
@@ -183,13 +187,14 @@ def _run_task(recipe: Recipe, stage: Stage, shard: Shard, layout: Layout, n_shar
                 if table.num_rows == 0:
                     break
                 s0 = time.perf_counter()
-                res = step.process(table, _resolver(table)) if step.reads_input_fields else step.process(table)
+                res = (step.process(table, _resolver(table, shard.path)) if step.reads_input_fields
+                       else step.process(table))
                 table = route(spec.label, res, table)
                 stats[spec.label]["seconds"] += time.perf_counter() - s0
             if table.num_rows == 0:
                 continue
             if stage.collect is not None:
-                hashes.append(_built(stage.collect).map_state(table, _resolver(table)))
+                hashes.append(_built(stage.collect).map_state(table, _resolver(table, shard.path)))
             counts["out"] += table.num_rows
             counts["text_bytes_out"] += _text_bytes(table)
             if profile is not None and stage.final:
@@ -246,7 +251,7 @@ def _source(stage: Stage, shard: Shard, layout: Layout, recipe: Recipe, read: di
     if stage.index == 0:
         opts = ReadOptions(text_field=recipe.input.text_field, id_field=recipe.input.id_field,
                            text_unit=recipe.input.text_unit, max_record_bytes=recipe.input.max_record_bytes,
-                           batch_rows=recipe.input.batch_rows)
+                           batch_rows=recipe.input.batch_rows, sft=recipe.input.sft)
         for rb in read_shard(shard, opts):
             read["blank_lines"] += rb.blank
             read["skipped"] += rb.skipped

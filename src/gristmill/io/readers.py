@@ -29,6 +29,7 @@ class ReadOptions:
     max_record_bytes: int = 32 * 2**20
     batch_rows: int = 2000
     batch_bytes: int = 16 * 2**20
+    sft: str | None = None           # fine-tuning records: "auto" or a format name (gristmill.sft.formats)
 
 
 @dataclass
@@ -267,6 +268,8 @@ def _parse_json(body: bytes, opts: ReadOptions) -> tuple[tuple | None, str | Non
         return None, f"invalid JSON: {e}"
     if not isinstance(rec, dict):
         return None, f"expected a JSON object, got {type(rec).__name__}"
+    if opts.sft:
+        return _parse_sft(rec, opts)
     text = rec.pop(opts.text_field, _MISSING) if "." not in opts.text_field else pop_path(rec, opts.text_field, _MISSING)
     if text is _MISSING:
         return None, f"missing text field '{opts.text_field}'"
@@ -280,6 +283,28 @@ def _parse_json(body: bytes, opts: ReadOptions) -> tuple[tuple | None, str | Non
             return None, f"id field '{opts.id_field}' is {type(rid).__name__}, expected a string or integer"
     meta = orjson.dumps(rec) if rec else None  # bytes; Arrow takes them as UTF-8 text
     return (text, rid, meta), None
+
+
+def _parse_sft(rec: dict, opts: ReadOptions) -> tuple[tuple | None, str | None]:
+    """A fine-tuning record: validated; the text is the conversation as ``role: content`` lines and the whole
+    record stays in ``meta`` (it is written back unchanged, with the signal columns beside it)."""
+    from gristmill.sft.formats import FormatError, detect, parse
+    from gristmill.sft.validate import problems
+
+    try:
+        fmt = detect(rec) if opts.sft == "auto" else opts.sft
+        sample = parse(rec, fmt)
+    except FormatError as e:
+        return None, f"not a valid {opts.sft if opts.sft != 'auto' else 'fine-tuning'} record: {e}"
+    bad = problems(sample)
+    if bad:
+        more = f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""
+        return None, f"invalid {fmt} record: {bad[0]}{more}"
+    rid = rec.pop(opts.id_field, None)
+    if rid is not None and not (isinstance(rid, str | int) and not isinstance(rid, bool)):
+        return None, f"id field '{opts.id_field}' is {type(rid).__name__}, expected a string or integer"
+    rec["_sft_format"] = fmt
+    return (sample.plain_text(), None if rid is None else str(rid), orjson.dumps(rec)), None
 
 
 def _q(shard: Shard, offset: int, error: str, raw: bytes | str) -> dict:

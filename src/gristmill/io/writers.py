@@ -121,7 +121,7 @@ def jsonl_bytes(table: pa.Table, text_field: str = "text", id_field: str = "id")
     ids, texts = cols.pop("id"), cols.pop("text", None)
     metas = cols.pop("meta", None)
     extra = list(cols.items())
-    dotted = "." in text_field
+    dotted = "." in text_field  # text_field "": do not write the text (fine-tuning records)
     dotted_id = "." in id_field
     out = []
     dumps = orjson.dumps
@@ -129,6 +129,9 @@ def jsonl_bytes(table: pa.Table, text_field: str = "text", id_field: str = "id")
         rec = {} if dotted_id else {id_field: ids[i]}
         if texts is None:
             pass
+        elif text_field == "":  # fine-tuning records: the record is in meta, the text was derived from it
+            rec.update(orjson.loads(metas[i]) if metas is not None and metas[i] else {})
+            rec.pop("_sft_format", None)
         elif metas is not None and metas[i]:
             m = orjson.loads(metas[i])
             if dotted:

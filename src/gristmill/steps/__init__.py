@@ -10,9 +10,13 @@ from gristmill.steps import decontaminate as _decontaminate  # noqa: F401
 from gristmill.steps import extract as _extract  # noqa: F401
 from gristmill.steps import filter as _filter  # noqa: F401
 from gristmill.steps import langid as _langid  # noqa: F401
+from gristmill.steps import mix as _mix  # noqa: F401
 from gristmill.steps import normalize as _normalize  # noqa: F401
+from gristmill.steps import perplexity as _perplexity  # noqa: F401
 from gristmill.steps import pii as _pii  # noqa: F401
 from gristmill.steps import quality as _quality  # noqa: F401
+from gristmill.steps import sft as _sft  # noqa: F401
+from gristmill.steps import template as _template  # noqa: F401
 from gristmill.steps import toxicity as _toxicity  # noqa: F401
 from gristmill.steps import url_filter as _url_filter  # noqa: F401
 from gristmill.steps.base import REGISTRY, Result, Step

@@ -1,0 +1,211 @@
+"""``gristmill ablate ABLATION.yaml``: does a data-recipe change help? Variants × seeds, same budget.
+
+For every variant the runner builds the data with a recipe (``gristmill run``), tokenises it with one
+tokenizer shared by all variants (trained once on a sample of the raw data, or given), leaves out any
+document identical to an evaluation text, packs it, trains a proxy GPT with the same token budget for each
+seed, and scores the evaluation sets in bits per byte. Each finished cell (variant, seed) is saved, so a
+rerun skips it; results are reproducible for a fixed seed (same data, same order, same initialisation).
+
+An ablation file::
+
+    name: quality-thresholds
+    data: {paths: [../data/web.jsonl], text_field: text}   # paths relative to this file
+    tokenizer: {vocab_size: 8000, sample_docs: 20000}       # or {path: tokenizer.json}
+    train: {preset: cpu-tiny, tokens: 1000000}
+    eval: [en, zh]                                          # bundled sets, or {name: path.jsonl}
+    seeds: [0, 1, 2]
+    variants:
+      - {name: none, recipe: {steps: [{step: normalize}]}}
+      - {name: default, recipe: default}                    # the built-in default recipe
+      - name: strict
+        recipe: default
+        override: {quality_filter: {rules: {"en:gopher_short_doc": "gq_words >= 200"}}}
+      - {name: half-zh, recipe: default, add_steps: [{step: mix, weights: {zh: 0.5, en: 0.5},
+                                                     unit: tokens, tokenizer: "{tokenizer}"}]}
+
+A variant may also name its own ``data``. ``{tokenizer}`` in a step parameter is the shared tokenizer's path.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import time
+from pathlib import Path
+
+import yaml
+
+from gristmill.ablate import stats
+from gristmill.errors import GristmillError
+
+TOP = {"name", "description", "data", "tokenizer", "train", "eval", "seeds", "variants", "compare_to"}
+
+
+def load_spec(path: str) -> dict:
+    p = Path(path)
+    if not p.exists():
+        raise GristmillError(f"ablation file not found: {path}")
+    spec = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+    if not isinstance(spec, dict):
+        raise GristmillError(f"{path}: an ablation file is a mapping (name, data, variants …)")
+    unknown = set(spec) - TOP
+    if unknown:
+        raise GristmillError(f"{path}: unknown key {sorted(unknown)[0]!r}", hint=f"keys: {', '.join(sorted(TOP))}")
+    if not spec.get("variants"):
+        raise GristmillError(f"{path}: no variants", hint="variants: [{name: a, recipe: default}, …]")
+    names = [v.get("name") for v in spec["variants"]]
+    if None in names or len(set(names)) != len(names):
+        raise GristmillError(f"{path}: every variant needs a unique name")
+    spec.setdefault("name", p.stem)
+    spec.setdefault("seeds", [0])
+    spec.setdefault("train", {})
+    spec["_dir"] = str(p.parent.resolve())
+    return spec
+
+
+def _paths(spec: dict, data: dict) -> list[str]:
+    out = []
+    for x in data.get("paths", []):
+        x = os.path.expanduser(x)
+        out.append(x if os.path.isabs(x) or "://" in x else os.path.join(spec["_dir"], x))
+    if not out:
+        raise GristmillError("an ablation needs data.paths (at the top or in each variant)")
+    return out
+
+
+def _recipe(spec: dict, variant: dict, tokenizer: str) -> dict:
+    from gristmill.recipe import default_recipe_path
+
+    r = variant.get("recipe", "default")
+    if r == "default":
+        base = yaml.safe_load(default_recipe_path().read_text(encoding="utf-8"))
+    elif isinstance(r, str):
+        p = r if os.path.isabs(r) else os.path.join(spec["_dir"], r)
+        base = yaml.safe_load(Path(p).read_text(encoding="utf-8"))
+    else:
+        base = copy.deepcopy(r)
+    steps = base.setdefault("steps", [])
+    for label, params in (variant.get("override") or {}).items():
+        hit = [s for s in steps if s.get("name", s.get("step")) == label]
+        if not hit:
+            raise GristmillError(f"variant {variant['name']}: no step labelled {label!r} to override",
+                                 hint="labels: " + ", ".join(s.get("name", s.get("step")) for s in steps))
+        for k, v in params.items():
+            if isinstance(v, dict) and isinstance(hit[0].get(k), dict):
+                hit[0][k] = {**hit[0][k], **v}
+            else:
+                hit[0][k] = v
+    steps += copy.deepcopy(variant.get("add_steps") or [])
+    text = json.dumps(base).replace("{tokenizer}", tokenizer.replace("\\", "/"))
+    base = json.loads(text)
+    base.pop("output", None)
+    data = variant.get("data") or spec.get("data") or {}
+    base["input"] = {**(base.get("input") or {}), **{k: v for k, v in data.items() if k != "paths"}}
+    base["output"] = {"format": "jsonl", "report": False}
+    return base
+
+
+def _train_tokenizer(spec: dict, out: str) -> str:
+    from gristmill.io.paths import plan_shards
+    from gristmill.io.readers import ReadOptions, read_shard
+    from gristmill.report.profile import ThresholdSample, _hash
+    from gristmill.tokenize.tokenizer import train_tokenizer
+
+    cfg = spec.get("tokenizer") or {}
+    if cfg.get("path"):
+        p = cfg["path"]
+        return p if os.path.isabs(p) else os.path.join(spec["_dir"], p)
+    path = os.path.join(out, "tokenizer.json")
+    if os.path.exists(path):
+        return path
+    datas = ([spec["data"]] if spec.get("data") else []) + [v["data"] for v in spec["variants"] if v.get("data")]
+    paths = sorted({p for d in datas for p in _paths(spec, d)})
+    sample = ThresholdSample(int(cfg.get("sample_docs", 20000)))
+    for d in datas:
+        opts = ReadOptions(text_field=d.get("text_field", "text"), id_field=d.get("id_field", "id"))
+        for sh in plan_shards([p for p in _paths(spec, d) if p in paths], "auto", 1 << 40):
+            for rb in read_shard(sh, opts):
+                if rb.table is None or rb.table.num_rows == 0:
+                    continue
+                hs = _hash(rb.table.column("id").to_pylist())
+                for h, t in zip(hs.tolist(), rb.table.column("text").to_pylist(), strict=True):
+                    sample.offer(h, t)
+    texts = [t for _, t in sorted(sample.to_dict()["items"])]
+    if not texts:
+        raise GristmillError("no text to train the tokenizer on")
+    tok = train_tokenizer(texts, vocab_size=int(cfg.get("vocab_size", 8000)))
+    tok.save(path)
+    return path
+
+
+def ablate(path: str, out: str | None = None, *, workers: int | None = None, quiet: bool = False,
+           only: list[str] | None = None) -> dict:
+    """Run (or resume) an ablation; returns the results and writes results.{json,md,html} in ``out``."""
+    import gristmill
+    from gristmill.tokenize.pack import pack
+    from gristmill.train import evalsets
+    from gristmill.train.trainer import train
+
+    spec = load_spec(path)
+    out = out or os.path.join("ablations", spec["name"])
+    os.makedirs(out, exist_ok=True)
+    t0 = time.perf_counter()
+    say = (lambda *a: None) if quiet else print
+    evals = evalsets.load(spec.get("eval"))
+    exclude = evalsets.text_hashes(evals)
+    tok = _train_tokenizer(spec, out)
+    tr = spec["train"]
+    cells = []
+    for v in spec["variants"]:
+        if only and v["name"] not in only:
+            continue
+        vdir = os.path.join(out, "variants", v["name"])
+        data = v.get("data") or spec.get("data") or {}
+        recipe = _recipe(spec, v, tok)
+        rpath = os.path.join(vdir, "recipe.yaml")
+        os.makedirs(vdir, exist_ok=True)
+        text = yaml.safe_dump(recipe, allow_unicode=True, sort_keys=False)
+        changed = not os.path.exists(rpath) or Path(rpath).read_text(encoding="utf-8") != text
+        Path(rpath).write_text(text, encoding="utf-8")
+        shards = os.path.join(vdir, "shards")
+        if changed or not os.path.exists(os.path.join(shards, "manifest.json")):
+            say(f"[{v['name']}] building the data")
+            m = gristmill.run(rpath, inputs=_paths(spec, data), output=os.path.join(vdir, "data"), workers=workers,
+                              resume=not changed, quiet=True)
+            tm = pack([os.path.join(vdir, "data", "kept")], tok, shards, seed=0, exclude_hashes=exclude)
+            with open(os.path.join(vdir, "data.json"), "w") as f:
+                json.dump({"counts": m["counts"], "tokens": tm["tokens"], "tokens_by": tm["tokens_by"],
+                           "documents_excluded_as_eval": tm["documents_excluded"],
+                           "mix": m.get("global_steps", {}).get("mix")}, f, indent=2, ensure_ascii=False)
+        with open(os.path.join(vdir, "data.json")) as f:
+            dinfo = json.load(f)
+        for seed in spec["seeds"]:
+            cpath = os.path.join(out, "cells", v["name"], f"seed-{seed}.json")
+            key = {"train": tr, "eval": sorted(evals), "seed": seed, "tokens": dinfo["tokens"]}
+            if os.path.exists(cpath) and not changed:
+                with open(cpath) as f:
+                    cell = json.load(f)
+                if cell.get("key") == key:
+                    cells.append(cell)
+                    say(f"[{v['name']} seed {seed}] done before: skipped")
+                    continue
+            say(f"[{v['name']} seed {seed}] training {tr.get('preset', 'cpu-tiny')} for "
+                f"{tr.get('tokens') or 'the preset'} tokens")
+            r = train(shards, preset=tr.get("preset", "cpu-tiny"), tokens=tr.get("tokens"), seed=seed,
+                      eval_sets=evals, overrides=tr.get("overrides"), device=tr.get("device"))
+            cell = {"variant": v["name"], "seed": seed, "key": key, "data": dinfo,
+                    "eval": {k: x["bpb"] for k, x in r["eval"].items()}, "train": {
+                        k: r[k] for k in ("preset", "params", "steps", "tokens_trained", "train_seconds",
+                                          "tokens_per_second", "loss_first", "loss_last", "device")}}
+            os.makedirs(os.path.dirname(cpath), exist_ok=True)
+            tmp = cpath + ".tmp"
+            with open(tmp, "w") as f:
+                json.dump(cell, f, indent=2, ensure_ascii=False)
+            os.replace(tmp, cpath)
+            cells.append(cell)
+    results = stats.summarize(spec, cells)
+    results["seconds"] = round(time.perf_counter() - t0, 1)
+    results["tokenizer"] = tok
+    stats.write(results, out)
+    return results

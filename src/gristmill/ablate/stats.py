@@ -1,0 +1,123 @@
+"""Results of an ablation: mean ± standard deviation over seeds, and which differences exceed seed noise.
+
+A difference between two variants counts when it is larger than twice its standard error
+(Welch: sqrt(s_a²/n_a + s_b²/n_b)), which needs at least two seeds per variant.
+
+>>> cells = [{"variant": v, "seed": s, "eval": {"en": b}} for v, s, b in
+...          [("a", 0, 2.00), ("a", 1, 2.02), ("b", 0, 1.80), ("b", 1, 1.83)]]
+>>> r = summarize({"name": "x", "variants": [{"name": "a"}, {"name": "b"}]}, cells)
+>>> r["table"]["b"]["en"]["mean"], r["comparisons"][0]["significant"]
+(1.815, True)
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+import os
+
+
+def _mean_std(xs: list[float]) -> tuple[float, float]:
+    m = sum(xs) / len(xs)
+    s = math.sqrt(sum((x - m) ** 2 for x in xs) / (len(xs) - 1)) if len(xs) > 1 else 0.0
+    return m, s
+
+
+def summarize(spec: dict, cells: list[dict]) -> dict:
+    order = [v["name"] for v in spec["variants"] if any(c["variant"] == v["name"] for c in cells)]
+    evals = sorted({e for c in cells for e in c["eval"]})
+    table = {}
+    for v in order:
+        table[v] = {}
+        for e in evals:
+            xs = [c["eval"][e] for c in cells if c["variant"] == v and e in c["eval"]]
+            m, s = _mean_std(xs)
+            table[v][e] = {"mean": round(m, 5), "std": round(s, 5), "n": len(xs), "values": xs}
+    base = spec.get("compare_to") or (order[0] if order else None)
+    comps = []
+    for v in order:
+        if v == base:
+            continue
+        for e in evals:
+            a, b = table[base][e], table[v][e]
+            diff = b["mean"] - a["mean"]
+            se = math.sqrt(a["std"] ** 2 / a["n"] + b["std"] ** 2 / b["n"]) if a["n"] > 1 and b["n"] > 1 else None
+            significant = se is not None and abs(diff) > 2 * se and diff != 0
+            comps.append({"baseline": base, "variant": v, "eval": e, "diff_bpb": round(diff, 5),
+                          "se": None if se is None else round(se, 5), "significant": significant})
+    data = {}
+    for c in cells:
+        data.setdefault(c["variant"], c.get("data"))
+    train = next((c.get("train") for c in cells), {})
+    return {"name": spec["name"], "description": spec.get("description"), "variants": order, "eval_sets": evals,
+            "seeds": spec.get("seeds"), "table": table, "baseline": base, "comparisons": comps, "data": data,
+            "train": train, "train_seconds": round(sum(c.get("train", {}).get("train_seconds", 0) for c in cells), 1)}
+
+
+def markdown(r: dict) -> str:
+    head = "| variant | " + " | ".join(f"{e} bpb (mean ± std)" for e in r["eval_sets"]) + " | kept docs | tokens |"
+    lines = [f"### {r['name']}", "", r.get("description") or "", "", head,
+             "|---" * (len(r["eval_sets"]) + 3) + "|"]
+    for v in r["variants"]:
+        d = r["data"].get(v) or {}
+        cells = " | ".join(f"{r['table'][v][e]['mean']:.4f} ± {r['table'][v][e]['std']:.4f} (n={r['table'][v][e]['n']})"
+                           for e in r["eval_sets"])
+        lines.append(f"| {v} | {cells} | {d.get('counts', {}).get('kept', '–')} | {d.get('tokens', '–')} |")
+    lines += ["", f"Differences from `{r['baseline']}` (negative = better; * = larger than twice the seed-noise "
+                  "standard error):", ""]
+    for c in r["comparisons"]:
+        se = "n/a (one seed)" if c["se"] is None else f"{c['se']:.4f}"
+        lines.append(f"- {c['variant']} on {c['eval']}: {c['diff_bpb']:+.4f} bpb (SE {se}){' *' if c['significant'] else ''}")
+    return "\n".join(lines) + "\n"
+
+
+def svg_plot(r: dict, width: int = 640) -> str:
+    """Grouped bars (one group per eval set) with ±1 std error bars."""
+    from gristmill.report.svg import FONT, PALETTE
+
+    evals, vs = r["eval_sets"], r["variants"]
+    vals = [r["table"][v][e]["mean"] + r["table"][v][e]["std"] for v in vs for e in evals] or [1]
+    top = max(vals) * 1.1 or 1
+    h, left, bottom = 260, 50, 40
+    gw = (width - left - 10) / max(len(evals), 1)
+    bw = gw * 0.8 / max(len(vs), 1)
+    out = [f'<svg class="plot" width="{width}" height="{h}" viewBox="0 0 {width} {h}" {FONT} font-size="11" '
+           f'data-points="{len(vs) * len(evals)}">']
+    ph = h - bottom - 20
+    for gi, e in enumerate(evals):
+        x0 = left + gi * gw + gw * 0.1
+        out.append(f'<text x="{left + gi * gw + gw / 2:.1f}" y="{h - 22}" text-anchor="middle">{html.escape(e)}</text>')
+        for vi, v in enumerate(vs):
+            m, s = r["table"][v][e]["mean"], r["table"][v][e]["std"]
+            x = x0 + vi * bw
+            y = 20 + ph - m / top * ph
+            out.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{bw * 0.9:.1f}" height="{m / top * ph:.1f}" '
+                       f'fill="{PALETTE[vi % len(PALETTE)]}"><title>{html.escape(v)} {e}: {m:.4f} ± {s:.4f}</title></rect>')
+            cx = x + bw * 0.45
+            y1, y2 = 20 + ph - (m + s) / top * ph, 20 + ph - (m - s) / top * ph
+            out.append(f'<line x1="{cx:.1f}" x2="{cx:.1f}" y1="{y1:.1f}" y2="{y2:.1f}" stroke="#000"/>')
+            out.append(f'<text x="{cx:.1f}" y="{y - 3:.1f}" text-anchor="middle" font-size="9">{m:.3f}</text>')
+    for vi, v in enumerate(vs):
+        out.append(f'<rect x="{left + vi * 110}" y="{h - 12}" width="9" height="9" fill="{PALETTE[vi % len(PALETTE)]}"/>'
+                   f'<text x="{left + vi * 110 + 12}" y="{h - 4}">{html.escape(v)}</text>')
+    out.append('<text x="4" y="14">bits per byte (lower is better)</text></svg>')
+    return "".join(out)
+
+
+def write(r: dict, out: str) -> None:
+    with open(os.path.join(out, "results.json"), "w") as f:
+        json.dump(r, f, indent=2, ensure_ascii=False)
+    md = markdown(r)
+    with open(os.path.join(out, "results.md"), "w") as f:
+        f.write(md)
+    body = "".join(f"<p>{html.escape(line)}</p>" if not line.startswith("|") else "" for line in md.splitlines())
+    rows = "".join(f"<tr><td>{html.escape(v)}</td>" + "".join(
+        f"<td>{r['table'][v][e]['mean']:.4f} ± {r['table'][v][e]['std']:.4f}</td>" for e in r["eval_sets"]) + "</tr>"
+        for v in r["variants"])
+    page = (f'<!doctype html><html><head><meta charset="utf-8"><title>{html.escape(r["name"])}</title></head>'
+            f'<body style="font-family:system-ui,sans-serif;margin:2em"><h1>{html.escape(r["name"])}</h1>'
+            f'{svg_plot(r)}<table border="1" cellpadding="4"><tr><th>variant</th>'
+            + "".join(f"<th>{html.escape(e)} bpb</th>" for e in r["eval_sets"]) + f"</tr>{rows}</table>{body}</body></html>")
+    with open(os.path.join(out, "results.html"), "w") as f:
+        f.write(page)

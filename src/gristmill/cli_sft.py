@@ -1,0 +1,218 @@
+"""Commands for fine-tuning data: ``sft detect|convert|render|select``, ``synth``, ``serve``.
+
+Filtering fine-tuning data is a recipe with ``input: {sft: auto}`` (see docs/sft.md): invalid records are
+quarantined with the exact problem, and the ``sft_signals``, ``filter`` (preset ``sft``), ``exact_dedup``,
+``rouge_dedup``, ``minhash_dedup`` and ``decontaminate`` steps apply.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+from collections import Counter
+from typing import Annotated
+
+import typer
+
+from gristmill.cli import app, out
+from gristmill.errors import GristmillError
+
+sft_app = typer.Typer(help="Fine-tuning data: detect and validate formats, convert, render with chat templates, "
+                           "select.", no_args_is_help=True)
+app.add_typer(sft_app, name="sft")
+
+
+def _records(path: str):
+    if not os.path.exists(path):
+        raise GristmillError(f"no such file: {path}")
+    op = gzip.open if path.endswith(".gz") else open
+    with op(path, "rt", encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                yield n, json.loads(line), None
+            except json.JSONDecodeError as e:
+                yield n, None, f"invalid JSON: {e}"
+
+
+def _write(path: str, rows) -> int:
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    k = 0
+    with open(path, "w", encoding="utf-8") as f:
+        for r in rows:
+            f.write(json.dumps(r, ensure_ascii=False) + "\n")
+            k += 1
+    return k
+
+
+@sft_app.command("detect")
+def sft_detect(files: Annotated[list[str], typer.Argument(help="JSONL files (.gz too)")]) -> None:
+    """Report each file's format(s) and every validation problem, by kind, with examples."""
+    from gristmill.sft.formats import FormatError, detect, parse
+    from gristmill.sft.validate import problems
+
+    for path in files:
+        fmts, probs, examples, n = Counter(), Counter(), {}, 0
+        for line, rec, err in _records(path):
+            n += 1
+            try:
+                if err:
+                    raise FormatError("", err)
+                fmt = detect(rec)
+                fmts[fmt] += 1
+                bad = problems(parse(rec, fmt))
+            except FormatError as e:
+                bad = [str(e)]
+            for b in bad:
+                kind = b.split(": ", 1)[-1][:60]
+                probs[kind] += 1
+                examples.setdefault(kind, f"line {line}: {b}")
+        out.print(f"{path}: {n:,} records; formats: " + (", ".join(f"{k} {v:,}" for k, v in fmts.most_common())
+                                                        or "none"), highlight=False)
+        for kind, c in probs.most_common(10):
+            out.print(f"  {c:,} × {examples[kind]}", highlight=False, markup=False)
+        if not probs:
+            out.print("  every record is valid", highlight=False)
+
+
+@sft_app.command("convert")
+def sft_convert(
+    input: Annotated[str, typer.Argument(help="JSONL file in any supported format")],
+    output: Annotated[str, typer.Option("--output", "-o", help="JSONL to write")],
+    to: Annotated[str, typer.Option("--to", help="alpaca, sharegpt, openai, preference, sharegpt_pref, kto")],
+) -> None:
+    """Convert between formats without loss; records a format cannot hold go to OUTPUT.quarantine.jsonl with why."""
+    from gristmill.sft.formats import FORMATS, FormatError, parse, to_kto, write
+    from gristmill.sft.validate import problems
+
+    if to not in FORMATS:
+        raise GristmillError(f"unknown format {to!r}", hint=", ".join(FORMATS))
+    good, bad = [], []
+    for line, rec, err in _records(input):
+        try:
+            if err:
+                raise FormatError("", err)
+            s = parse(rec)
+            p = problems(s)
+            if p:
+                raise FormatError("", "; ".join(p[:3]))
+            good += [write(x, to) for x in (to_kto(s) if to == "kto" and s.kind == "preference" else [s])]
+        except FormatError as e:
+            bad.append({"source": input, "line": line, "error": str(e), "record": rec})
+    _write(output, good)
+    qpath = output + ".quarantine.jsonl"
+    if bad:
+        _write(qpath, bad)
+    elif os.path.exists(qpath):
+        os.remove(qpath)
+    out.print(f"{len(good):,} records written to {output}" + (f"; {len(bad):,} quarantined in {qpath} "
+              f"(first: line {bad[0]['line']}: {bad[0]['error']})" if bad else ""), highlight=False, markup=False)
+
+
+@sft_app.command("render")
+def sft_render(
+    input: Annotated[str, typer.Argument(help="JSONL fine-tuning records")],
+    output: Annotated[str, typer.Option("--output", "-o")],
+    template: Annotated[str | None, typer.Option(help="tokenizer_config.json (or its folder) with a Jinja "
+                                                 "chat_template; default ChatML")] = None,
+    mask: Annotated[str, typer.Option(help="loss on: all (assistant turns), last, weights (per message)")] = "all",
+    tokenizer: Annotated[str | None, typer.Option("--tokenizer", "-t", help="also write token ids and weights")] = None,
+) -> None:
+    """Render records with a chat template: text plus the character spans (and token weights) the loss uses."""
+    from gristmill.sft.chat import Template, render, token_mask
+    from gristmill.sft.formats import parse
+
+    tpl = Template(template)
+    tok = None
+    if tokenizer:
+        from gristmill.tokenize.tokenizer import load_tokenizer
+
+        tok = load_tokenizer(tokenizer)
+    rows = []
+    for _, rec, err in _records(input):
+        if err:
+            raise GristmillError(f"{input}: {err}")
+        r = render(parse(rec), tpl, mask)
+        row = {"text": r.text, "loss_spans": [[a, b, w] for a, b, w in r.spans]}
+        if tok is not None:
+            row["input_ids"], row["loss_weights"] = token_mask(r, tok)
+        rows.append(row)
+    out.print(f"{_write(output, rows):,} rendered records in {output}", highlight=False)
+
+
+@sft_app.command("select")
+def sft_select(
+    input: Annotated[str, typer.Argument(help="JSONL fine-tuning records")],
+    output: Annotated[str, typer.Option("--output", "-o")],
+    n: Annotated[int, typer.Option("-n", help="how many to keep")],
+    method: Annotated[str, typer.Option(help="kcenter, ifd or ifd+kcenter")] = "kcenter",
+    model: Annotated[str | None, typer.Option(help="model folder for IFD / embeddings")] = None,
+    max_ifd: Annotated[float, typer.Option(help="drop samples whose IFD is above this")] = 1.0,
+    seed: Annotated[int, typer.Option()] = 0,
+) -> None:
+    """Pick N samples: the most informative (IFD with a local causal LM) and/or the most diverse (k-center)."""
+    from gristmill.sft.formats import parse
+    from gristmill.sft.select import select
+
+    recs = [rec for _, rec, err in _records(input) if not err]
+    idx, info = select([parse(r) for r in recs], n, method=method, model=model, max_ifd=max_ifd, seed=seed)
+    rows = []
+    for i in idx:
+        r = dict(recs[i])
+        if "ifd" in info:
+            r["sft_ifd"] = round(info["ifd"][i], 5)
+        rows.append(r)
+    out.print(f"{_write(output, rows):,} of {len(recs):,} records selected ({method}) into {output}", highlight=False)
+
+
+@app.command()
+def synth(
+    method: Annotated[str, typer.Argument(help="self-instruct or evol-instruct")],
+    seeds: Annotated[str, typer.Option("--seeds", "-s", help="seed instructions (JSONL: Alpaca, ShareGPT, OpenAI)")],
+    output: Annotated[str, typer.Option("--output", "-o", help="folder: records.jsonl, state.json, cache.sqlite")],
+    model: Annotated[str, typer.Option(help="model name sent to the endpoint")] = "default",
+    base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible base URL (or OPENAI_BASE_URL)")] = None,
+    n: Annotated[int, typer.Option("-n", help="self-instruct: records to generate")] = 100,
+    generations: Annotated[int, typer.Option(help="evol-instruct: rounds of evolution")] = 1,
+    lang: Annotated[str, typer.Option(help="prompt set: en or zh")] = "en",
+    seed: Annotated[int, typer.Option()] = 0,
+    concurrency: Annotated[int, typer.Option(help="requests in flight at most")] = 8,
+    max_tokens: Annotated[int, typer.Option()] = 512,
+    temperature: Annotated[float, typer.Option()] = 1.0,
+    batch: Annotated[int, typer.Option(help="self-instruct rounds per batch")] = 4,
+    price_in: Annotated[float, typer.Option(help="cost per million prompt tokens")] = 0.0,
+    price_out: Annotated[float, typer.Option(help="cost per million completion tokens")] = 0.0,
+) -> None:
+    """Generate instruction data (Self-Instruct, Evol-Instruct) through an OpenAI-compatible endpoint; resumable."""
+    from gristmill.sft.synth import synthesize
+
+    seed_recs = [rec for _, rec, err in _records(seeds) if not err]
+    r = synthesize(method, seed_recs, output, model=model, base_url=base_url, n=n, generations=generations,
+                   lang=lang, seed=seed, concurrency=concurrency, max_tokens=max_tokens, temperature=temperature,
+                   batch=batch, price_in=price_in, price_out=price_out)
+    u = r["usage"]
+    out.print(f"{r['records']:,} records in {r['output']} ({r['batches']} batches); {u['requests']:,} requests, "
+              f"{u['cache_hits']:,} from cache, {u['retries']:,} retries; tokens {u['prompt_tokens']:,} in + "
+              f"{u['completion_tokens']:,} out, cost {u['cost']:.4f}", highlight=False)
+
+
+@app.command()
+def serve(
+    model: Annotated[str, typer.Argument(help="gristmill train folder, or a Hugging Face causal-LM folder")],
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8000,
+    api_key: Annotated[str | None, typer.Option(help="require this bearer key")] = None,
+) -> None:
+    """An OpenAI-compatible chat-completions server over a local model (offline synthesis and evaluation)."""
+    from gristmill.sft.serve import make_server
+
+    srv = make_server(model, host, port, api_key=api_key)
+    out.print(f"serving {model} on http://{host}:{srv.server_address[1]}/v1 (Ctrl-C to stop)", highlight=False)
+    try:
+        srv.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        srv.server_close()
