@@ -51,11 +51,15 @@ def run(
     resume: Annotated[bool, typer.Option("--resume/--no-resume", help="continue an interrupted run in the "
                                          "same output folder / start over")] = True,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress display")] = False,
+    executor: Annotated[str, typer.Option(help="local (process pool) or ray (a Ray cluster; the ray extra)")] = "local",
+    address: Annotated[str | None, typer.Option(help="Ray cluster address (ray://… or auto); none: start a local "
+                                                "Ray with --workers CPUs")] = None,
 ) -> None:
     """Run a recipe over input data: kept/, rejected/, quarantine/ and manifest.json."""
     from gristmill.exec.local import run as run_recipe
 
-    m = run_recipe(recipe, inputs=input, output=output, workers=workers, resume=resume, quiet=quiet)
+    m = run_recipe(recipe, inputs=input, output=output, workers=workers, resume=resume, quiet=quiet,
+                   executor=executor, address=address)
     _finish(m, m["output"])
 
 

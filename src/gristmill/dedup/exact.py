@@ -108,45 +108,25 @@ class ExactDedup(Step):
             os.replace(target + ".tmp", target)
 
     # -- reduce --------------------------------------------------------------------------------------
-    def reduce(self, state_paths: list[str], decision_dir: str) -> dict:
-        """Decide, bucket by bucket, which rows are copies; writes ``decision_dir/SHARD.npy`` arrays of
-        (row, kept_shard, kept_row) per shard. Returns the number of copies, of clusters and their sizes."""
+    def reduce(self, state_paths: list[str], decision_dir: str, pmap=None) -> dict:
+        """Decide, bucket group by bucket group, which rows are copies; writes ``decision_dir/SHARD.npy`` arrays
+        of (row, kept_shard, kept_row) per shard. Returns the number of copies, of clusters and their sizes.
+
+        Bucket groups are independent: ``pmap(fn, items)`` may run them in parallel (the Ray executor does)."""
         os.makedirs(decision_dir, exist_ok=True)
-        states = [(np.load(p, mmap_mode="r"), np.load(p + ".offsets.npy")) if os.path.exists(p) else None
-                  for p in state_paths]
+        states = _open_states(state_paths)
+        total_rows = sum(int(st[1][-1]) for st in states if st is not None)
+        max_rows = REDUCE_ROWS if pmap is None else max(min(REDUCE_ROWS, total_rows // 16), 1)
+        groups = [(state_paths, lo, hi) for lo, hi in _bucket_groups(states, max_rows)]
+        results = (pmap or (lambda fn, xs: [fn(x) for x in xs]))(_reduce_group, groups)
         losers: list[list[np.ndarray]] = [[] for _ in state_paths]
         total = 0
         sizes: list[np.ndarray] = []
-        for lo_b, hi_b in _bucket_groups(states):
-            hs, shards, rows = [], [], []
-            for s, st in enumerate(states):
-                if st is None:
-                    continue
-                rec, o = st
-                lo, hi = int(o[lo_b]), int(o[hi_b])
-                if hi > lo:
-                    part = np.asarray(rec[lo:hi])
-                    hs.append(np.stack([part["h0"], part["h1"]], axis=1))
-                    rows.append(part["row"])
-                    shards.append(np.full(hi - lo, s, dtype=np.int64))
-            if not hs:
-                continue
-            h, sh, rw = np.concatenate(hs), np.concatenate(shards), np.concatenate(rows)
-            order = np.lexsort((rw, sh, h[:, 1], h[:, 0]))
-            h, sh, rw = h[order], sh[order], rw[order]
-            same = np.zeros(len(h), dtype=bool)
-            same[1:] = (h[1:, 0] == h[:-1, 0]) & (h[1:, 1] == h[:-1, 1])
-            if not same.any():
-                continue
-            # index of the group's first member for every row
-            first = np.maximum.accumulate(np.where(~same, np.arange(len(h)), 0))
-            dup = np.nonzero(same)[0]
-            total += len(dup)
-            group = np.bincount(first)
-            sizes.append(group[group > 1])
-            for s in np.unique(sh[dup]):
-                m = dup[sh[dup] == s]
-                losers[int(s)].append(np.stack([rw[m], sh[first[m]], rw[first[m]]], axis=1))
+        for per_shard, n_dup, group_sizes in results:
+            total += n_dup
+            sizes.append(group_sizes)
+            for s, arr in per_shard.items():
+                losers[s].append(arr)
         for s, parts in enumerate(losers):
             arr = np.concatenate(parts) if parts else np.zeros((0, 3), dtype=np.int64)
             arr = arr[np.argsort(arr[:, 0], kind="stable")] if len(arr) else arr
@@ -170,8 +150,48 @@ class ExactDedup(Step):
         return Result(table, reject, ["duplicate"] * len(part), details)
 
 
-def _bucket_groups(states) -> list[tuple[int, int]]:
-    """Consecutive bucket ranges [lo, hi) holding at most REDUCE_ROWS hashes each (one bucket at least)."""
+def _open_states(state_paths: list[str]):
+    return [(np.load(p, mmap_mode="r"), np.load(p + ".offsets.npy")) if os.path.exists(p) else None
+            for p in state_paths]
+
+
+def _reduce_group(job) -> tuple[dict, int, np.ndarray]:
+    """One bucket group: (shard -> (row, kept_shard, kept_row) array of its copies, copies, cluster sizes)."""
+    state_paths, lo_b, hi_b = job
+    states = _open_states(state_paths)
+    hs, shards, rows = [], [], []
+    for s, st in enumerate(states):
+        if st is None:
+            continue
+        rec, o = st
+        lo, hi = int(o[lo_b]), int(o[hi_b])
+        if hi > lo:
+            part = np.asarray(rec[lo:hi])
+            hs.append(np.stack([part["h0"], part["h1"]], axis=1))
+            rows.append(part["row"])
+            shards.append(np.full(hi - lo, s, dtype=np.int64))
+    if not hs:
+        return {}, 0, np.zeros(0, np.int64)
+    h, sh, rw = np.concatenate(hs), np.concatenate(shards), np.concatenate(rows)
+    order = np.lexsort((rw, sh, h[:, 1], h[:, 0]))
+    h, sh, rw = h[order], sh[order], rw[order]
+    same = np.zeros(len(h), dtype=bool)
+    same[1:] = (h[1:, 0] == h[:-1, 0]) & (h[1:, 1] == h[:-1, 1])
+    if not same.any():
+        return {}, 0, np.zeros(0, np.int64)
+    # index of the group's first member for every row
+    first = np.maximum.accumulate(np.where(~same, np.arange(len(h)), 0))
+    dup = np.nonzero(same)[0]
+    group = np.bincount(first)
+    out = {}
+    for s in np.unique(sh[dup]):
+        m = dup[sh[dup] == s]
+        out[int(s)] = np.stack([rw[m], sh[first[m]], rw[first[m]]], axis=1)
+    return out, int(len(dup)), group[group > 1]
+
+
+def _bucket_groups(states, max_rows: int = REDUCE_ROWS) -> list[tuple[int, int]]:
+    """Consecutive bucket ranges [lo, hi) holding at most ``max_rows`` hashes each (one bucket at least)."""
     n = 1 << N_BUCKET_BITS
     sizes = np.zeros(n, dtype=np.int64)
     for st in states:
@@ -179,7 +199,7 @@ def _bucket_groups(states) -> list[tuple[int, int]]:
             sizes += np.diff(st[1])
     groups, lo, acc = [], 0, 0
     for b in range(n):
-        if acc and acc + sizes[b] > REDUCE_ROWS:
+        if acc and acc + sizes[b] > max_rows:
             groups.append((lo, b))
             lo, acc = b, 0
         acc += int(sizes[b])

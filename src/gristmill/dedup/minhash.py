@@ -17,7 +17,7 @@ from typing import Literal
 import numpy as np
 import pyarrow as pa
 
-from gristmill.dedup.exact import _bucket_groups
+from gristmill.dedup.exact import REDUCE_ROWS, _bucket_groups
 from gristmill.dedup.lsh import MinHasher, band_keys, optimal_bands, s_curve
 from gristmill.dedup.shingles import batch_shingles, jaccard
 from gristmill.params import param
@@ -66,6 +66,82 @@ class _NpyReader:
 
     def close(self) -> None:
         self.f.close()
+
+
+def _candidate_edges(job) -> np.ndarray:
+    """Pairs of global row numbers that share a band key, within one bucket group."""
+    state_paths, base, lo_b, hi_b = job
+    ks, rs = [], []
+    for s, d in enumerate(state_paths):
+        rec = np.load(os.path.join(d, "keys.npy"), mmap_mode="r")
+        off = np.load(os.path.join(d, "key_offsets.npy"))
+        part = np.asarray(rec[off[lo_b]:off[hi_b]])
+        ks.append(part["key"])
+        rs.append(part["row"] + base[s])
+    if not ks:
+        return np.zeros((0, 2), np.int64)
+    keys, rows = np.concatenate(ks), np.concatenate(rs)
+    order = np.argsort(keys, kind="stable")
+    keys, rows = keys[order], rows[order]
+    same = np.zeros(len(keys), dtype=bool)
+    same[1:] = keys[1:] == keys[:-1]
+    first = np.maximum.accumulate(np.where(~same, np.arange(len(keys)), 0))
+    a, b = rows[first[same]], rows[same]
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    return np.stack([lo, hi], axis=1)[lo != hi]
+
+
+class _Verifier:
+    """Checks a candidate pair against the threshold: exact Jaccard of shingle sets, or signature agreement."""
+
+    def __init__(self, state_paths, base, verify: str, threshold: float, num_perm: int) -> None:
+        self.paths, self.base, self.verify, self.threshold, self.k = state_paths, base, verify, threshold, num_perm
+        self.cache: dict[int, dict] = {}
+        self.sets: dict[tuple[int, int], np.ndarray] = {}
+
+    def _state(self, s: int) -> dict:
+        if s not in self.cache:
+            d = self.paths[s]
+            self.cache[s] = {"off": np.asarray(np.load(os.path.join(d, "sh_offsets.npy"), mmap_mode="r")),
+                             "sh": _NpyReader(os.path.join(d, "shingles.npy")) if self.verify == "exact" else None,
+                             "sig": _NpyReader(os.path.join(d, "sigs.npy")) if self.verify == "signature" else None}
+        return self.cache[s]
+
+    def _set(self, s: int, r: int) -> np.ndarray:
+        """The document's distinct shingles; kept while its candidate pairs are checked."""
+        if (s, r) not in self.sets:
+            st = self._state(s)
+            if len(self.sets) > 100_000:
+                self.sets.clear()
+            self.sets[(s, r)] = np.unique(st["sh"].read(st["off"][r], st["off"][r + 1]))
+        return self.sets[(s, r)]
+
+    def __call__(self, u: int, v: int) -> bool:
+        if self.verify == "none":
+            return True
+        su = int(np.searchsorted(self.base, u, side="right") - 1)
+        sv = int(np.searchsorted(self.base, v, side="right") - 1)
+        ru, rv = u - self.base[su], v - self.base[sv]
+        if self.verify == "signature":
+            k = self.k
+            return float(np.mean(self._state(su)["sig"].read(ru * k, ru * k + k) ==
+                                 self._state(sv)["sig"].read(rv * k, rv * k + k))) >= self.threshold
+        return jaccard(self._set(su, ru), self._set(sv, rv)) >= self.threshold
+
+    def close(self) -> None:
+        for c in self.cache.values():
+            for r in (c["sh"], c["sig"]):
+                if r is not None:
+                    r.close()
+
+
+def _verify_chunk(job) -> np.ndarray:
+    state_paths, base, verify, threshold, num_perm, pairs = job
+    check = _Verifier(state_paths, base, verify, threshold, num_perm)
+    try:
+        return np.array([check(u, v) for u, v in pairs.tolist()], dtype=bool)
+    finally:
+        check.close()
 
 
 class _UnionFind:
@@ -170,73 +246,41 @@ class MinHashDedup(Step):
             os.replace(os.path.join(path, name + ".npy.tmp"), os.path.join(path, name + ".npy"))
 
     # -- reduce --------------------------------------------------------------------------------------
-    def reduce(self, state_paths: list[str], decision_dir: str) -> dict:
+    def reduce(self, state_paths: list[str], decision_dir: str, pmap=None) -> dict:
+        """Candidate pairs bucket group by bucket group, verified, then connected components.
+
+        With ``pmap`` (the Ray executor) the bucket groups and the verification of pair chunks run as parallel
+        tasks; only the verified pairs (edges) come back to the driver for the connected components."""
         p: MinHashParams = self.params
         load = lambda d, name: np.load(os.path.join(d, name + ".npy"), mmap_mode="r")  # noqa: E731
         counts = [len(load(d, "values")) for d in state_paths]
         base = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-        # candidate edges, bucket group by bucket group: equal band keys are candidates
         states = [(load(d, "keys"), np.load(os.path.join(d, "key_offsets.npy"))) for d in state_paths]
-        edge_parts = []
-        for lo_b, hi_b in _bucket_groups(states):
-            ks, rs = [], []
-            for s, (rec, off) in enumerate(states):
-                part = np.asarray(rec[off[lo_b]:off[hi_b]])
-                ks.append(part["key"])
-                rs.append(part["row"] + base[s])
-            keys, rows = np.concatenate(ks), np.concatenate(rs)
-            order = np.argsort(keys, kind="stable")
-            keys, rows = keys[order], rows[order]
-            same = np.zeros(len(keys), dtype=bool)
-            same[1:] = keys[1:] == keys[:-1]
-            first = np.maximum.accumulate(np.where(~same, np.arange(len(keys)), 0))
-            a, b = rows[first[same]], rows[same]
-            lo, hi = np.minimum(a, b), np.maximum(a, b)
-            edge_parts.append(np.stack([lo, hi], axis=1)[lo != hi])
+        total_keys = sum(len(k) for k, _ in states)
+        max_rows = REDUCE_ROWS if pmap is None else max(min(REDUCE_ROWS, total_keys // 16), 1)
+        jobs = [(state_paths, base, lo, hi) for lo, hi in _bucket_groups(states, max_rows)]
+        edge_parts = (pmap or (lambda fn, xs: [fn(x) for x in xs]))(_candidate_edges, jobs)
         edges = np.concatenate(edge_parts) if edge_parts else np.zeros((0, 2), np.int64)
         pairs = np.unique(edges, axis=0) if len(edges) else edges
         shard_of = lambda g: int(np.searchsorted(base, g, side="right") - 1)  # noqa: E731
-        cache: dict[int, dict] = {}
-
-        def state(s: int) -> dict:
-            if s not in cache:
-                d = state_paths[s]
-                cache[s] = {"off": np.asarray(load(d, "sh_offsets")),
-                            "sh": _NpyReader(os.path.join(d, "shingles.npy")) if p.verify == "exact" else None,
-                            "sig": _NpyReader(os.path.join(d, "sigs.npy")) if p.verify == "signature" else None}
-            return cache[s]
-
-        def similar(u: int, v: int) -> bool:
-            if p.verify == "none":
-                return True
-            su, sv = shard_of(u), shard_of(v)
-            ru, rv = u - base[su], v - base[sv]
-            if p.verify == "signature":
-                k = p.num_perm
-                return float(np.mean(state(su)["sig"].read(ru * k, ru * k + k) ==
-                                     state(sv)["sig"].read(rv * k, rv * k + k))) >= p.threshold
-            return jaccard(shingle_set(su, ru), shingle_set(sv, rv)) >= p.threshold
-
-        sets: dict[tuple[int, int], np.ndarray] = {}
-
-        def shingle_set(s: int, r: int) -> np.ndarray:
-            """The document's distinct shingles; kept while its candidate pairs are checked."""
-            key = (s, r)
-            if key not in sets:
-                st = state(s)
-                if len(sets) > 100_000:
-                    sets.clear()
-                sets[key] = np.unique(st["sh"].read(st["off"][r], st["off"][r + 1]))
-            return sets[key]
-
         uf = _UnionFind()
         verified = 0
-        for u, v in pairs.tolist():
-            if uf.find(u) == uf.find(v):
-                continue
-            if similar(u, v):
-                verified += 1
-                uf.union(u, v)
+        if pmap is None:
+            check = _Verifier(state_paths, base, p.verify, p.threshold, p.num_perm)
+            for u, v in pairs.tolist():
+                if uf.find(u) == uf.find(v):
+                    continue
+                if check(u, v):
+                    verified += 1
+                    uf.union(u, v)
+            check.close()
+        else:
+            chunks = [pairs[k:k + 20_000] for k in range(0, len(pairs), 20_000)]
+            oks = pmap(_verify_chunk, [(state_paths, base, p.verify, p.threshold, p.num_perm, c) for c in chunks])
+            for c, ok in zip(chunks, oks, strict=True):
+                for u, v in c[ok].tolist():
+                    verified += 1
+                    uf.union(u, v)
         members_of: dict[int, set[int]] = {}
         for x in list(uf.parent):
             r = uf.find(x)
@@ -264,10 +308,6 @@ class MinHashDedup(Step):
             tmp = os.path.join(decision_dir, f"{s:05d}.tmp.npy")
             np.save(tmp, arr)
             os.replace(tmp, os.path.join(decision_dir, f"{s:05d}.npy"))
-        for c in cache.values():
-            for r in (c["sh"], c["sig"]):
-                if r is not None:
-                    r.close()
         state_bytes = sum(os.path.getsize(os.path.join(d, f)) for d in state_paths for f in os.listdir(d))
         hist = np.bincount(sizes) if sizes else np.zeros(0, int)
         return {"duplicates": int(dups), "clusters": len(clusters), "candidate_pairs": int(len(pairs)),

@@ -43,8 +43,12 @@ def default_workers() -> int:
 
 def run(recipe: Recipe | str | os.PathLike | None = None, *, inputs: list[str] | None = None,
         output: str | None = None, workers: int | None = None, resume: bool = True, quiet: bool = False,
-        reporter: Reporter | None = None) -> dict:
-    """Run a recipe (a :class:`Recipe`, a YAML path, or None for the default) and return the manifest."""
+        reporter: Reporter | None = None, executor: str = "local", address: str | None = None) -> dict:
+    """Run a recipe (a :class:`Recipe`, a YAML path, or None for the default) and return the manifest.
+
+    ``executor="ray"`` runs the same tasks on a Ray cluster (``address``; None starts a local Ray with
+    ``workers`` CPUs): same outputs, byte for byte.
+    """
     recipe = copy.deepcopy(recipe) if isinstance(recipe, Recipe) else load_recipe(recipe)
     if inputs:
         recipe.input.paths = [str(p) for p in inputs]
@@ -66,14 +70,15 @@ def run(recipe: Recipe | str | os.PathLike | None = None, *, inputs: list[str] |
     markers = _load_markers(layout, stages, shards)
     todo = len(stages) * len(shards) - len(markers)
     reporter.start(len(stages) * len(shards), sum(s.size for s in shards), already=len(markers))
+    ex = make_executor(executor, workers, address)
     try:
         for st in stages:
             if st.apply is not None:
-                _reduce(layout, st.apply, len(shards))
+                _reduce(layout, st.apply, len(shards), ex.pmap)
             pending = [sh for sh in shards if (st.index, sh.index) not in markers]
             label = ", ".join(s.label for s in ([st.apply] if st.apply else []) + st.maps) or "read"
             reporter.stage(st.index, len(stages), label)
-            for counts in _execute(recipe, st, pending, root, min(workers, max(len(pending), 1)), len(shards)):
+            for counts in ex.tasks(recipe, st, pending, root, len(shards)):
                 markers[(st.index, counts["shard"])] = counts
                 reporter.task_done(counts)
     except KeyboardInterrupt:
@@ -81,10 +86,12 @@ def run(recipe: Recipe | str | os.PathLike | None = None, *, inputs: list[str] |
         raise GristmillError("interrupted", hint="run the same command again to resume where it stopped") from None
     finally:
         reporter.stop()
+        ex.close()
     finished = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     manifest = mf.build(recipe, shards, stages, markers, started=started, finished=finished,
                         wall=time.perf_counter() - t0, workers=workers, output=recipe.output.path)
     manifest["tasks_run"] = todo
+    manifest["executor"] = ex.describe()
     manifest["input_problems"] += [{"path": f, "problem": "not read: unknown file type"}
                                    for f in unrecognised_files(recipe.input.paths, recipe.input.format)]
     manifest["global_steps"] = {}
@@ -106,6 +113,34 @@ def run(recipe: Recipe | str | os.PathLike | None = None, *, inputs: list[str] |
         raise GristmillError("counts do not reconcile: input != kept + rejected + quarantined "
                              f"({manifest['counts']})", hint="this is a bug in gristmill; please report it")
     return manifest
+
+
+class LocalExecutor:
+    """Tasks in a forkserver process pool on this machine (in-process with one worker)."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+
+    def tasks(self, recipe, stage, shards, root, n_shards):
+        return _execute(recipe, stage, shards, root, min(self.workers, max(len(shards), 1)), n_shards)
+
+    pmap = staticmethod(lambda fn, items: [fn(x) for x in items])
+
+    def describe(self) -> dict:
+        return {"kind": "local", "workers": self.workers}
+
+    def close(self) -> None:
+        pass
+
+
+def make_executor(kind: str, workers: int, address: str | None):
+    if kind == "local":
+        return LocalExecutor(workers)
+    if kind == "ray":
+        from gristmill.exec.ray import RayExecutor
+
+        return RayExecutor(workers, address)
+    raise GristmillError(f"unknown executor {kind!r}", hint="local or ray")
 
 
 def _execute(recipe, stage, shards, root, workers, n_shards):
@@ -130,13 +165,19 @@ def _execute(recipe, stage, shards, root, workers, n_shards):
             raise
 
 
-def _reduce(layout: Layout, spec, n_shards: int) -> None:
+def _reduce(layout: Layout, spec, n_shards: int, pmap=None) -> None:
+    """A global step's reduce; ``pmap(fn, items)`` runs its independent parts (bucket groups, pair chunks)
+    where the executor runs tasks, for the steps whose reduce accepts it."""
+    import inspect
+
     label = spec.label
     marker = layout.reduce_marker(label)
     if os.path.exists(marker):
         return
     t0 = time.perf_counter()
-    info = spec.build().reduce([layout.state(label, i) for i in range(n_shards)], layout.decision_dir(label))
+    step = spec.build()
+    kw = {"pmap": pmap} if pmap is not None and "pmap" in inspect.signature(step.reduce).parameters else {}
+    info = step.reduce([layout.state(label, i) for i in range(n_shards)], layout.decision_dir(label), **kw)
     info = info if isinstance(info, dict) else {"duplicates": info}
     _write_json(marker, {"label": label, **info, "seconds": round(time.perf_counter() - t0, 3)})
 
