@@ -340,3 +340,36 @@ def test_cli_detect_and_convert(tmp_path):
     d = subprocess.run([sys.executable, "-m", "gristmill", "sft", "detect", str(src)], capture_output=True, text=True)
     assert d.returncode == 0 and "sharegpt 300" in d.stdout and "every record is valid" in d.stdout
     assert os.path.exists(tmp_path / "a.jsonl")
+
+
+def test_a_hugging_face_model_folder_scores_ifd_and_serves(tmp_path):
+    """A tiny GPT-2 made here (no download) in a Hugging Face folder, with its own chat template."""
+    import urllib.request
+
+    transformers = pytest.importorskip("transformers")
+    from gristmill.sft.select import HFScorer, ifd, scorer
+    from gristmill.sft.serve import make_server
+    from gristmill.tokenize.tokenizer import train_tokenizer
+
+    texts = [r["instruction"] + "\n" + r["output"] for r in read_jsonl(shared("instruct/alpaca_en_demo.jsonl"))[:200]]
+    fast = transformers.PreTrainedTokenizerFast(tokenizer_object=train_tokenizer(texts, vocab_size=600),
+                                                eos_token="<|endoftext|>", bos_token="<|endoftext|>")
+    fast.chat_template = ("{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n"
+                          "{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
+    fast.save_pretrained(tmp_path / "hf")
+    cfg = transformers.GPT2Config(vocab_size=len(fast), n_positions=256, n_embd=32, n_layer=1, n_head=2,
+                                  bos_token_id=0, eos_token_id=0)
+    transformers.GPT2LMHeadModel(cfg).save_pretrained(tmp_path / "hf")
+    sc = scorer(str(tmp_path / "hf"))
+    assert isinstance(sc, HFScorer) and 0.5 < ifd(sc, "Describe a process of making crepes.", texts[0]) < 2.0
+    srv = make_server(str(tmp_path / "hf"), "127.0.0.1", 0)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        body = {"messages": [{"role": "user", "content": "Describe crepes."}], "max_tokens": 6, "seed": 1}
+        req = urllib.request.Request(f"http://127.0.0.1:{srv.server_address[1]}/v1/chat/completions",
+                                     data=json.dumps(body).encode())
+        r = json.loads(urllib.request.urlopen(req, timeout=60).read())
+    finally:
+        srv.shutdown()
+        srv.server_close()
+    assert r["model"] == "hf" and r["usage"]["completion_tokens"] <= 6 and r["usage"]["prompt_tokens"] > 5
