@@ -1,6 +1,6 @@
 """The Ray executor's cost and scaling on one machine, side by side with the local executor.
 
-    python bench/ray.py [CORPUS.jsonl] [--docs N]
+    python bench/ray_executor.py [CORPUS.jsonl] [--docs N]
 
 Runs the same recipe (normalise, language ID, exact + MinHash dedup, quality signals, bilingual filter) with
 the local executor and with Ray (a local Ray started by the run, so its start-up is counted) on 1 and 2
