@@ -373,3 +373,19 @@ def test_a_hugging_face_model_folder_scores_ifd_and_serves(tmp_path):
         srv.shutdown()
         srv.server_close()
     assert r["model"] == "hf" and r["usage"]["completion_tokens"] <= 6 and r["usage"]["prompt_tokens"] > 5
+
+
+def test_benchmark_items_in_fine_tuning_records_are_found(tmp_path):
+    from gristmill.decontam.index import build_index
+
+    build_index([("gsm8k", str(shared("decontam/gsm8k_test.jsonl")), ["question"])], str(tmp_path / "idx"), n=13)
+    q = read_jsonl(shared("decontam/gsm8k_test.jsonl"))[5]["question"]
+    recs = read_jsonl(shared("instruct/alpaca_en_demo.jsonl"))[:30]
+    recs[7] = dict(recs[7], instruction=q, output="The answer is 18.")
+    write_jsonl(tmp_path / "in.jsonl", recs)
+    recipe = parse_recipe({"input": {"sft": "auto"}, "steps": [
+        {"step": "decontaminate", "index": str(tmp_path / "idx"), "action": "remove"}]}, "<t>")
+    m = run(recipe, inputs=[str(tmp_path / "in.jsonl")], output=str(tmp_path / "o"), workers=1, quiet=True)
+    rej = output_rows(tmp_path / "o", "rejected")
+    assert m["reconciled"] and [r["id"] for r in rej] == [recs[7]["id"]] and rej[0]["reason"] == "contaminated"
+    assert rej[0]["instruction"] == q and rej[0]["contam_benchmarks"] == "gsm8k"
