@@ -202,14 +202,29 @@ def trained_model(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def server(trained_model):
-    from gristmill.sft.serve import make_server
+    """``gristmill serve`` as a user starts it, on a free loopback port."""
+    import socket
+    import urllib.request
 
-    srv = make_server(trained_model, "127.0.0.1", 0)
-    t = threading.Thread(target=srv.serve_forever, daemon=True)
-    t.start()
-    yield f"http://127.0.0.1:{srv.server_address[1]}/v1"
-    srv.shutdown()
-    srv.server_close()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    p = subprocess.Popen([sys.executable, "-m", "gristmill", "serve", trained_model, "--port", str(port)],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}/v1"
+    deadline = time.time() + 60
+    while True:
+        try:
+            urllib.request.urlopen(url + "/models", timeout=2)
+            break
+        except OSError:
+            if p.poll() is not None or time.time() > deadline:
+                p.kill()
+                pytest.fail(f"gristmill serve did not start: {p.stderr.read().decode()[-2000:]}")
+            time.sleep(0.2)
+    yield url
+    p.terminate()
+    p.wait(timeout=30)
 
 
 def test_server_speaks_the_openai_protocol(server):
