@@ -94,7 +94,7 @@ def analyze(
     output: Annotated[str, typer.Option("--output", "-o", help="folder for report.html and analysis.json")] = "gristmill-analysis",
     text_field: Annotated[str, typer.Option("--text-field", help="field holding the text")] = "text",
     recipe: Annotated[str | None, typer.Option("--recipe", "-r", help="draw this recipe's thresholds on the "
-                                               "signal histograms")] = None,
+                                               "signal histograms (default: the default recipe's)")] = None,
     signals: Annotated[bool, typer.Option("--signals/--no-signals", help="compute quality signals (the "
                                           "slowest part)")] = True,
     pii: Annotated[bool, typer.Option("--pii/--no-pii", help="count PII by type")] = True,

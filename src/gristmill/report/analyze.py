@@ -89,7 +89,8 @@ def exact_clusters(hashes: np.ndarray) -> dict:
 def analyze(paths: list[str], output: str, *, fmt: str = "auto", text_field: str = "text", id_field: str = "id",
             workers: int = 1, lang: bool = True, quality: bool = True, pii: bool = True,
             recipe: str | None = None) -> dict:
-    """Profile ``paths`` and write ``output/report.html``; returns the analysis. ``recipe`` draws its thresholds."""
+    """Profile ``paths`` and write ``output/report.html``; returns the analysis. The signal histograms show the
+    thresholds of ``recipe`` (default: the default recipe's, i.e. what ``gristmill run`` would cut)."""
     from gristmill.report.thresholds import thresholds
 
     t0 = time.perf_counter()
@@ -121,11 +122,9 @@ def analyze(paths: list[str], output: str, *, fmt: str = "auto", text_field: str
              "wall_seconds": round(time.perf_counter() - t0, 3), "versions": versions(),
              "quarantined": read["quarantined"],
              "input_problems": [p for r in results for p in r[2]["problems"]]}
-    th = None
-    if recipe:
-        from gristmill.recipe import load_recipe
+    from gristmill.recipe import load_recipe
 
-        th = thresholds(load_recipe(recipe).to_dict())
+    th = thresholds(load_recipe(recipe).to_dict()) if quality or recipe else None  # default: the default recipe's
     title = "analysis of " + ", ".join(os.path.basename(p.rstrip("/")) or p for p in paths[:3])
     write_report(output, None, profile, title=title, thresholds=th, extra_summary=extra,
                  extra_duplicates={"exact duplicates (text hash)": exact_clusters(hashes)})

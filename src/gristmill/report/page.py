@@ -159,8 +159,10 @@ def _languages(a: dict) -> str:
 
 def _lengths(a: dict) -> str:
     cards = []
+    analyze = a["summary"]["mode"] == "analyze"
     for lg, d in a["lengths"].items():
-        h = svg.histogram({"kept": d["kept"], "rejected": d["rejected"]}, d["edges"], log_x=True,
+        series = {"documents": d["kept"]} if analyze else {"kept": d["kept"], "rejected": d["rejected"]}
+        h = svg.histogram(series, d["edges"], log_x=True,
                           xlabel="characters (log scale)")
         cards.append(f'<div class="card"><h3>{_e(lg)}: median {_n(d["median_chars_kept"])} characters kept, '
                      f'{_n(d["median_chars_all"])} all</h3>{h}</div>')
@@ -171,9 +173,10 @@ def _signals(a: dict) -> str:
     if not a["signals"]:
         return "<p>No numeric signals in this data.</p>"
     cards = []
+    analyze = a["summary"]["mode"] == "analyze"
     for s in a["signals"]:
         marks = [(t["value"], f"{t['rule']} {t['op']} {svg.fmt(t['value'])}") for t in s["thresholds"]]
-        series = {"kept": s["kept"], "rejected": s["rejected"]}
+        series = {"documents": s["kept"]} if analyze else {"kept": s["kept"], "rejected": s["rejected"]}
         h = svg.histogram(series, s["edges"], marks=marks, log_x=s["log_x"])
         k, r = s["kept_stats"], s["rejected_stats"]
         line = " · ".join(f"{name} n={_n(x['n'])} mean={_n(x['mean'])} [{_n(x['min'])}, {_n(x['max'])}]"

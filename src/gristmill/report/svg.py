@@ -13,7 +13,7 @@ from __future__ import annotations
 import html
 import math
 
-COLORS = {"kept": "#2e7d32", "rejected": "#c62828", "input": "#546e7a"}
+COLORS = {"kept": "#2e7d32", "rejected": "#c62828", "input": "#546e7a", "documents": "#1565c0"}
 PALETTE = ["#1565c0", "#ef6c00", "#6a1b9a", "#00838f", "#ad1457", "#558b2f", "#4e342e", "#37474f"]
 FONT = 'font-family="system-ui,\'Noto Sans CJK SC\',\'Noto Sans SC\',sans-serif"'
 
