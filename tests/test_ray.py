@@ -120,3 +120,36 @@ def test_a_killed_driver_resumes_from_completed_shards(corpus):
     m = json.loads((out / "manifest.json").read_text())
     assert tree_bytes(out) == tree_bytes(d / "local") and m["counts"] == local["counts"]
     assert 0 < m["tasks_run"] < len(list(done.glob("s*.json"))) and before >= 2
+
+
+def test_files_steps_read_are_broadcast_to_workers(corpus, tmp_path):
+    from gristmill.decontam.index import build_index
+    from gristmill.exec.ray import SCHEME, _materialise, broadcast
+    from gristmill.recipe import load_recipe
+
+    d, _ = corpus
+    build_index([("gsm8k", str(shared("decontam/gsm8k_test.jsonl")), ["question"])], str(tmp_path / "idx"), n=13)
+    q = read_jsonl(shared("decontam/gsm8k_test.jsonl"))[3]["question"]
+    rows = read_jsonl(d / "a.jsonl")[:40]
+    rows[4] = dict(rows[4], text=rows[4]["text"] + "\n" + q)
+    write_jsonl(tmp_path / "in.jsonl", rows)
+    (tmp_path / "r.yaml").write_text(f"steps:\n  - step: decontaminate\n    index: {tmp_path / 'idx'}\n")
+    ray.init(num_cpus=2, include_dashboard=False, logging_level="ERROR", log_to_driver=False)
+    try:
+        recipe = load_recipe(str(tmp_path / "r.yaml"))
+        shipped, refs = broadcast(ray, recipe)
+        assert shipped.steps[0].params.index.startswith(SCHEME) and len(refs) == 1
+        local = _materialise(ray, shipped, refs).steps[0].params.index
+        assert set(os.listdir(local)) == set(os.listdir(tmp_path / "idx")) | {".complete"}
+        from pathlib import Path
+
+        for f in os.listdir(tmp_path / "idx"):
+            assert (tmp_path / "idx" / f).read_bytes() == (Path(local) / f).read_bytes()
+        m = run(str(tmp_path / "r.yaml"), inputs=[str(tmp_path / "in.jsonl")], output=str(tmp_path / "ray"),
+                workers=2, quiet=True, executor="ray")
+    finally:
+        ray.shutdown()
+    loc = run(str(tmp_path / "r.yaml"), inputs=[str(tmp_path / "in.jsonl")], output=str(tmp_path / "loc"),
+              workers=1, quiet=True)
+    assert tree_bytes(tmp_path / "ray") == tree_bytes(tmp_path / "loc") and m["counts"]["rejected"] == 1
+    assert loc["recipe"]["steps"][0]["index"] == m["recipe"]["steps"][0]["index"] == str(tmp_path / "idx")

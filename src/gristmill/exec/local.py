@@ -49,6 +49,8 @@ def run(recipe: Recipe | str | os.PathLike | None = None, *, inputs: list[str] |
     ``executor="ray"`` runs the same tasks on a Ray cluster (``address``; None starts a local Ray with
     ``workers`` CPUs): same outputs, byte for byte.
     """
+    if executor not in ("local", "ray"):
+        raise GristmillError(f"unknown executor {executor!r}", hint="local or ray")
     recipe = copy.deepcopy(recipe) if isinstance(recipe, Recipe) else load_recipe(recipe)
     if inputs:
         recipe.input.paths = [str(p) for p in inputs]

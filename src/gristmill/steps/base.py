@@ -44,6 +44,7 @@ class Step:
     requires: ClassVar[dict[str, str]] = {}  # python module -> extra that installs it
     outputs: ClassVar[tuple[str, ...]] = ()  # columns the step adds
     reads_input_fields: ClassVar[bool] = False  # process(table, resolve) can read fields kept inside meta
+    path_params: ClassVar[tuple[str, ...]] = ()  # parameters naming local files/folders (shipped to Ray workers)
 
     def __init__(self, params: object, label: str | None = None) -> None:
         self.params = params

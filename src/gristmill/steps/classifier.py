@@ -22,6 +22,7 @@ class ClassifierStep(Step):
     """Score documents with a trained fastText classifier (probability of its positive label)."""
 
     name = "classifier"
+    path_params = ("model",)
     Params = ClassifierParams
 
     def __init__(self, params: ClassifierParams, label: str | None = None) -> None:

@@ -38,6 +38,7 @@ class Decontaminate(Step):
     """Find benchmark items in documents (word n-grams for English, character n-grams for Chinese)."""
 
     name = "decontaminate"
+    path_params = ("index",)
     Params = DecontaminateParams
     outputs = ("text", "contam_ngrams", "contam_benchmarks", "contam_items")
 

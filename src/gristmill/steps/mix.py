@@ -65,6 +65,7 @@ class Mix(Step):
     """Reach target shares by language/source in tokens, bytes or documents (down- and up-sampling)."""
 
     name = "mix"
+    path_params = ("tokenizer",)
     Params = MixParams
     kind = "global"
     reads_input_fields = True

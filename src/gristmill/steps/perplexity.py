@@ -30,6 +30,7 @@ class Perplexity(Step):
     """Bits per byte of each document under a trained proxy LM (a signal for perplexity-based selection)."""
 
     name = "perplexity"
+    path_params = ("model",)
     Params = PerplexityParams
     requires = {"torch": "train"}
     outputs = ("ppl_bpb",)

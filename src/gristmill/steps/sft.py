@@ -69,6 +69,7 @@ class SftSignals(Step):
     """Signals of fine-tuning records: turns, lengths, languages and their match, refusals, truncation."""
 
     name = "sft_signals"
+    path_params = ("tokenizer",)
     Params = SftSignalsParams
     outputs = ("sft_turns", "sft_prompt_len", "sft_response_len", "sft_prompt_lang", "sft_response_lang",
                "sft_lang_match", "sft_translation", "sft_refusal", "sft_truncated", "sft_instruction")

@@ -30,6 +30,7 @@ class Toxicity(Step):
     """Toxicity score (bundled fastText models for English and Chinese) and optional word-list counts."""
 
     name = "toxicity"
+    path_params = ("models", "word_lists")
     Params = ToxicityParams
 
     def __init__(self, params: ToxicityParams, label: str | None = None) -> None:
