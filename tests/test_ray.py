@@ -49,8 +49,27 @@ def corpus(tmp_path_factory):
     return d, local
 
 
+def _parent(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return int(f.read().rsplit(b")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def _descends_from_us(pid: int) -> bool:
+    me = os.getpid()
+    for _ in range(64):
+        pid = _parent(pid)
+        if pid in (0, 1):
+            return False
+        if pid == me:
+            return True
+    return False
+
+
 def _worker_pids() -> list[int]:
-    """Ray worker processes running a gristmill task (Ray titles them ray::run_task)."""
+    """Ray worker processes of this test's Ray running a gristmill task (Ray titles them ray::FUNCTION)."""
     out = []
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
@@ -60,7 +79,7 @@ def _worker_pids() -> list[int]:
                 cmd = f.read()
         except OSError:
             continue
-        if cmd.startswith(b"ray::run_task"):
+        if cmd.startswith((b"ray::_run_task_shipped", b"ray::run_task")) and _descends_from_us(int(pid)):
             out.append(int(pid))
     return out
 
