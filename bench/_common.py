@@ -41,3 +41,25 @@ def run_speed(recipe_yaml: str, corpus: Path) -> dict:
     return {"docs": m["counts"]["input"], "mb": round(mb, 1), "wall_s": round(wall, 2),
             "docs_per_s": round(m["counts"]["input"] / wall), "mb_per_s": round(mb / wall, 2),
             "step_seconds": {st["name"]: st["seconds"] for st in m["steps"]}}
+
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+def shared_text_corpus(out: Path, n: int | None = None) -> Path:
+    """The real English and Chinese texts of ../shared/data (text_en, then text_zh) as one JSONL file of
+    ``{"id": "FILE:LINE", "text": …}``, at most ``n`` documents."""
+    import gzip
+    import json
+
+    rows = []
+    for p in sorted((SHARED / "text_en").glob("*.jsonl*")) + sorted((SHARED / "text_zh").glob("*.jsonl*")):
+        with (gzip.open(p, "rt", encoding="utf-8") if p.suffix == ".gz" else open(p, encoding="utf-8")) as f:
+            for i, line in enumerate(f):
+                d = json.loads(line)
+                if isinstance(d.get("text"), str):
+                    rows.append({"id": f"{p.name}:{i}", "text": d["text"]})
+    with open(out, "w", encoding="utf-8") as f:
+        for r in rows[:n]:
+            f.write(json.dumps(r, ensure_ascii=False) + "\n")
+    return out

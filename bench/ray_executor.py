@@ -11,14 +11,14 @@ of ../shared/data (text_en + text_zh), cut into ~1 MB shards.
 from __future__ import annotations
 
 import argparse
-import gzip
-import json
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import shared_text_corpus  # noqa: E402
+
 RECIPE = """input: {shard_size: 1MB}
 steps:
   - step: normalize
@@ -29,17 +29,6 @@ steps:
   - step: filter
     preset: [bilingual]
 """
-
-
-def corpus(out: Path, n: int) -> Path:
-    rows = []
-    for p in sorted((SHARED / "text_en").glob("*.jsonl*")) + sorted((SHARED / "text_zh").glob("*.jsonl*")):
-        with (gzip.open(p, "rt", encoding="utf-8") if p.suffix == ".gz" else open(p, encoding="utf-8")) as f:
-            rows += [{"id": f"{p.name}:{i}", "text": json.loads(x)["text"]} for i, x in enumerate(f)]
-    with open(out, "w", encoding="utf-8") as f:
-        for r in rows[:n]:
-            f.write(json.dumps(r, ensure_ascii=False) + "\n")
-    return out
 
 
 def files(root: Path) -> dict:
@@ -55,7 +44,7 @@ def main() -> None:
     ap.add_argument("--docs", type=int, default=100_000)
     a = ap.parse_args()
     tmp = Path(tempfile.mkdtemp())
-    src = Path(a.corpus) if a.corpus else corpus(tmp / "c.jsonl", a.docs)
+    src = Path(a.corpus) if a.corpus else shared_text_corpus(tmp / "c.jsonl", a.docs)
     (tmp / "r.yaml").write_text(RECIPE)
     results, ref = {}, None
     for executor, workers in (("local", 1), ("ray", 1), ("local", 2), ("ray", 2)):

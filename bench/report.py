@@ -11,30 +11,13 @@ and the on/off ratio, and the time of ``gristmill report`` (rebuilding the page 
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import sys
 import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import timed  # noqa: E402
-
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-
-
-def corpus(n: int, out: Path) -> Path:
-    docs = []
-    for p in sorted((SHARED / "text_en").glob("*.jsonl*")) + sorted((SHARED / "text_zh").glob("*.jsonl*")):
-        with (gzip.open(p, "rt", encoding="utf-8") if p.suffix == ".gz" else open(p, encoding="utf-8")) as f:
-            for i, line in enumerate(f):
-                d = json.loads(line)
-                if isinstance(d.get("text"), str):
-                    docs.append({"id": f"{p.name}:{i}", "text": d["text"]})
-    with open(out, "w", encoding="utf-8") as f:
-        for d in docs[:n]:
-            f.write(json.dumps(d, ensure_ascii=False) + "\n")
-    return out
+from _common import shared_text_corpus, timed  # noqa: E402
 
 
 def main() -> None:
@@ -44,7 +27,7 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=1)
     a = ap.parse_args()
     tmp = Path(tempfile.mkdtemp())
-    src = Path(a.corpus) if a.corpus else corpus(a.docs, tmp / "corpus.jsonl")
+    src = Path(a.corpus) if a.corpus else shared_text_corpus(tmp / "corpus.jsonl", a.docs)
     from gristmill.recipe import default_recipe_path
 
     base = default_recipe_path().read_text()

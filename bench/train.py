@@ -13,7 +13,6 @@ GPU presets run where CUDA is present (same script, --presets gpu-small).
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import sys
 import tempfile
@@ -22,20 +21,17 @@ from pathlib import Path
 
 import numpy as np
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import shared_text_corpus  # noqa: E402
 
 
 def build_shards(tmp: Path) -> str:
     from gristmill.tokenize.pack import pack
     from gristmill.tokenize.tokenizer import train_tokenizer
 
-    rows = []
-    for p in sorted((SHARED / "text_en").glob("*.jsonl*")) + sorted((SHARED / "text_zh").glob("*.jsonl*")):
-        with (gzip.open(p, "rt", encoding="utf-8") if p.suffix == ".gz" else open(p, encoding="utf-8")) as f:
-            rows += [{"id": f"{p.name}:{i}", "text": json.loads(x)["text"]} for i, x in enumerate(f)]
-    with open(tmp / "c.jsonl", "w", encoding="utf-8") as f:
-        for r in rows:
-            f.write(json.dumps(r, ensure_ascii=False) + "\n")
+    shared_text_corpus(tmp / "c.jsonl")
+    with open(tmp / "c.jsonl", encoding="utf-8") as f:
+        rows = [json.loads(x) for x in f]
     train_tokenizer([r["text"] for r in rows[::3]], vocab_size=8000).save(str(tmp / "tok.json"))
     pack([str(tmp / "c.jsonl")], str(tmp / "tok.json"), str(tmp / "shards"))
     return str(tmp / "shards")
