@@ -101,11 +101,7 @@ class ProxyScorer:
         with torch.no_grad():
             for t in texts:
                 ids = ([self.eos] + self.tok.encode(t, add_special_tokens=False).ids)[: self.ctx]
-                x = torch.tensor([ids])
-                h = self.model.tok(x) + self.model.pos(torch.arange(x.shape[1]))
-                for b in self.model.blocks:
-                    h = b(h)
-                v = self.model.ln(h)[0].mean(0).numpy()
+                v = self.model.hidden(torch.tensor([ids]))[0].mean(0).numpy()
                 out.append(v / (np.linalg.norm(v) or 1))
         return np.array(out, dtype=np.float32)
 
