@@ -248,3 +248,17 @@ def test_ablation_is_reproducible_and_resumes(corpus, tmp_path):
     assert again["table"] == a["table"] and again["seconds"] < a["seconds"]
     page = (tmp_path / "a" / "results.html").read_text()
     assert 'class="plot"' in page and "long" in (tmp_path / "a" / "results.md").read_text()
+
+
+def test_tokenizer_train_command_on_english_and_chinese(tmp_path, texts):
+    out = tmp_path / "tok.json"
+    r = subprocess.run([sys.executable, "-m", "gristmill", "tokenizer", "train", "-i",
+                        str(shared("text_en/c4_sample_shared.jsonl")), "-i", str(shared("text_zh/chinese_poetry_shared.jsonl")),
+                        "-o", str(out), "--vocab-size", "1500", "--sample-docs", "500"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert "from 500 documents" in r.stdout
+    tok = load_tokenizer(str(out))
+    en, zh = texts
+    assert tok.get_vocab_size() == 1500 and tok.token_to_id(EOS) == 0
+    for t in en[:5] + zh[-5:]:
+        assert tok.decode(tok.encode(t).ids) == t

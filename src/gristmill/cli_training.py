@@ -63,17 +63,12 @@ def tokenizer_train(
     text_field: Annotated[str, typer.Option("--text-field")] = "text",
 ) -> None:
     """Train a byte-level BPE (lossless for every language; <|endoftext|> is id 0) on a sample of the data."""
-    from gristmill.ablate.runner import _train_tokenizer
+    from gristmill.tokenize.tokenizer import sample_texts, train_tokenizer
 
-    spec = {"_dir": os.getcwd(), "data": {"paths": [os.path.abspath(p) for p in input], "text_field": text_field},
-            "tokenizer": {"vocab_size": vocab_size, "sample_docs": sample_docs}, "variants": []}
-    tmp = os.path.dirname(os.path.abspath(output)) or "."
-    path = _train_tokenizer(spec, tmp)
-    if os.path.abspath(path) != os.path.abspath(output):
-        os.replace(path, output)
-    from gristmill.tokenize.tokenizer import load_tokenizer
-
-    out.print(f"{output}: {load_tokenizer(output).get_vocab_size():,} tokens", highlight=False)
+    texts = sample_texts([(list(input), text_field, "id")], sample_docs)
+    tok = train_tokenizer(texts, vocab_size=vocab_size)
+    tok.save(output)
+    out.print(f"{output}: {tok.get_vocab_size():,} tokens from {len(texts):,} documents", highlight=False)
 
 
 @app.command()

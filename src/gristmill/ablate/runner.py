@@ -107,10 +107,8 @@ def _recipe(spec: dict, variant: dict, tokenizer: str) -> dict:
 
 
 def _train_tokenizer(spec: dict, out: str) -> str:
-    from gristmill.io.paths import plan_shards
-    from gristmill.io.readers import ReadOptions, read_shard
-    from gristmill.report.profile import ThresholdSample, _hash
-    from gristmill.tokenize.tokenizer import train_tokenizer
+    """The ablation's shared tokenizer: the one named, or one trained (once) on a sample of all variants' data."""
+    from gristmill.tokenize.tokenizer import sample_texts, train_tokenizer
 
     cfg = spec.get("tokenizer") or {}
     if cfg.get("path"):
@@ -120,22 +118,9 @@ def _train_tokenizer(spec: dict, out: str) -> str:
     if os.path.exists(path):
         return path
     datas = ([spec["data"]] if spec.get("data") else []) + [v["data"] for v in spec["variants"] if v.get("data")]
-    paths = sorted({p for d in datas for p in _paths(spec, d)})
-    sample = ThresholdSample(int(cfg.get("sample_docs", 20000)))
-    for d in datas:
-        opts = ReadOptions(text_field=d.get("text_field", "text"), id_field=d.get("id_field", "id"))
-        for sh in plan_shards([p for p in _paths(spec, d) if p in paths], "auto", 1 << 40):
-            for rb in read_shard(sh, opts):
-                if rb.table is None or rb.table.num_rows == 0:
-                    continue
-                hs = _hash(rb.table.column("id").to_pylist())
-                for h, t in zip(hs.tolist(), rb.table.column("text").to_pylist(), strict=True):
-                    sample.offer(h, t)
-    texts = [t for _, t in sorted(sample.to_dict()["items"])]
-    if not texts:
-        raise GristmillError("no text to train the tokenizer on")
-    tok = train_tokenizer(texts, vocab_size=int(cfg.get("vocab_size", 8000)))
-    tok.save(path)
+    texts = sample_texts([(_paths(spec, d), d.get("text_field", "text"), d.get("id_field", "id")) for d in datas],
+                         int(cfg.get("sample_docs", 20000)))
+    train_tokenizer(texts, vocab_size=int(cfg.get("vocab_size", 8000))).save(path)
     return path
 
 

@@ -41,7 +41,7 @@ SKIP_SIGNALS = {"id", "text", "meta", "rejected_by", "reason", "detail"}
 _DOMAIN = re.compile(r"^[a-z][a-z0-9+.-]*://(?:[^@/]*@)?([^/:?#]+)", re.I)
 
 
-def _hash(ids: list[str]) -> np.ndarray:
+def id_hash(ids: list[str]) -> np.ndarray:
     """Uniform numbers in [0, 1) from document ids (xxh3), the same for a document wherever it is."""
     return np.array([xxhash.xxh3_64_intdigest(i.encode()) for i in ids], dtype=np.float64) / 2.0**64
 
@@ -187,7 +187,7 @@ class Profile:
                 if v:
                     self.contam.update(b.strip() for b in v.split(",") if b.strip())
         ids = table.column("id").to_pylist()
-        hs = _hash(ids)
+        hs = id_hash(ids)
         texts = None
         pick = np.nonzero(hs < self.sample.tau)[0]
         if len(pick):

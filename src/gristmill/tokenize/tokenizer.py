@@ -41,6 +41,32 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int = 16000, min_frequency
     return tok
 
 
+def sample_texts(sources: list[tuple[list[str], str, str]], k: int) -> list[str]:
+    """Up to ``k`` texts from ``(paths, text_field, id_field)`` sources, a uniform sample chosen by id hash (the
+    same documents whatever the file order); a file named by several sources is read once."""
+    from gristmill.io.paths import plan_shards
+    from gristmill.io.readers import ReadOptions, read_shard
+    from gristmill.report.profile import ThresholdSample, id_hash
+
+    sample, seen = ThresholdSample(k), set()
+    for paths, text_field, id_field in sources:
+        opts = ReadOptions(text_field=text_field, id_field=id_field)
+        for sh in plan_shards(paths, "auto", 1 << 40):
+            if sh.path in seen:
+                continue
+            seen.add(sh.path)
+            for rb in read_shard(sh, opts):
+                if rb.table is None or rb.table.num_rows == 0:
+                    continue
+                hs = id_hash(rb.table.column("id").to_pylist())
+                for h, t in zip(hs.tolist(), rb.table.column("text").to_pylist(), strict=True):
+                    sample.offer(h, t)
+    texts = [t for _, t in sorted(sample.to_dict()["items"])]
+    if not texts:
+        raise GristmillError("no text to train the tokenizer on", hint="check the input paths and text field")
+    return texts
+
+
 def load_tokenizer(path: str):
     """A ``tokenizer.json`` (from ``gristmill tokenizer train`` or any Hugging Face model folder)."""
     tk = _require()
