@@ -230,20 +230,23 @@ class Profile:
             self.domains.update(d for d in map(domain, (u if isinstance(u, str) else None for u in urls)) if d)
 
     def _examples(self, table, hs, groups, langs, chars, details, texts) -> None:
-        order = np.argsort(hs, kind="stable")
-        want: dict[str, int] = {}
-        for i in order.tolist():
-            g = groups[i]
+        """Keep, per group, the EXAMPLES documents with the smallest hashes (only those of this batch that could
+        enter are looked at)."""
+        garr = np.array(groups, dtype=object)
+        for g in set(groups):
+            idx = np.nonzero(garr == g)[0] if len(set(groups)) > 1 else np.arange(len(groups))
+            if len(idx) > EXAMPLES:
+                idx = idx[np.argpartition(hs[idx], EXAMPLES)[:EXAMPLES]]
             lst = self.examples.setdefault(g, [])
-            if want.get(g, 0) >= EXAMPLES or (len(lst) >= EXAMPLES and hs[i] >= lst[-1][0]):
-                continue
-            want[g] = want.get(g, 0) + 1
-            txt = table.column("text")[i].as_py() if texts is None else texts[i]
-            lst.append((float(hs[i]), {"id": table.column("id")[i].as_py(), "lang": langs[i],
-                                       "chars": int(chars[i]), "text": txt[:PREVIEW],
-                                       "detail": details[i] if details else None}))
-            lst.sort(key=lambda x: x[0])
-            del lst[EXAMPLES:]
+            for i in idx[np.argsort(hs[idx], kind="stable")].tolist():
+                if len(lst) >= EXAMPLES and hs[i] >= lst[-1][0]:
+                    break
+                txt = table.column("text")[i].as_py() if texts is None else texts[i]
+                lst.append((float(hs[i]), {"id": table.column("id")[i].as_py(), "lang": langs[i],
+                                           "chars": int(chars[i]), "text": txt[:PREVIEW],
+                                           "detail": details[i] if details else None}))
+                lst.sort(key=lambda x: x[0])
+                del lst[EXAMPLES:]
 
     # -- merging ---------------------------------------------------------------------------------------
     def to_dict(self) -> dict:
