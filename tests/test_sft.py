@@ -404,3 +404,18 @@ def test_benchmark_items_in_fine_tuning_records_are_found(tmp_path):
     rej = output_rows(tmp_path / "o", "rejected")
     assert m["reconciled"] and [r["id"] for r in rej] == [recs[7]["id"]] and rej[0]["reason"] == "contaminated"
     assert rej[0]["instruction"] == q and rej[0]["contam_benchmarks"] == "gsm8k"
+
+
+def test_render_and_select_name_the_bad_line_without_a_traceback(tmp_path):
+    good = read_jsonl(shared("instruct/alpaca_zh_demo.jsonl"))[:3]
+    write_jsonl(tmp_path / "in.jsonl", good + [{"conversations": [{"from": "bot", "value": "x"}]}])
+    for cmd in (["render", str(tmp_path / "in.jsonl"), "-o", str(tmp_path / "r.jsonl")],
+                ["select", str(tmp_path / "in.jsonl"), "-o", str(tmp_path / "s.jsonl"), "-n", "1"]):
+        r = subprocess.run([sys.executable, "-m", "gristmill", "sft", *cmd], capture_output=True, text=True)
+        msg = "".join(r.stderr.split())  # the terminal wraps long lines
+        assert r.returncode == 2 and "in.jsonl:4:conversations[0].from:unknownrole'bot'" in msg
+        assert "Traceback" not in r.stderr
+    write_jsonl(tmp_path / "ok.jsonl", good)
+    r = subprocess.run([sys.executable, "-m", "gristmill", "sft", "render", str(tmp_path / "ok.jsonl"), "-o",
+                        str(tmp_path / "r.jsonl")], capture_output=True, text=True)
+    assert r.returncode == 0 and "<|im_start|>assistant\n" in read_jsonl(tmp_path / "r.jsonl")[0]["text"]

@@ -37,6 +37,27 @@ def _records(path: str):
                 yield n, None, f"invalid JSON: {e}"
 
 
+def _samples(path: str) -> list[tuple[dict, object]]:
+    """(record, Sample) for every record of a file; the first unreadable or invalid one stops with its line."""
+    from gristmill.sft.formats import FormatError, parse
+    from gristmill.sft.validate import problems
+
+    out = []
+    for line, rec, err in _records(path):
+        try:
+            if err:
+                raise FormatError("", err)
+            s = parse(rec)
+            bad = problems(s)
+            if bad:
+                raise FormatError("", bad[0])
+        except FormatError as e:
+            raise GristmillError(f"{path}:{line}: {e}", hint=f"gristmill sft detect {path} lists every problem; "
+                                 f"gristmill sft convert quarantines invalid records") from None
+        out.append((rec, s))
+    return out
+
+
 def _write(path: str, rows) -> int:
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     k = 0
@@ -122,7 +143,6 @@ def sft_render(
 ) -> None:
     """Render records with a chat template: text plus the character spans (and token weights) the loss uses."""
     from gristmill.sft.chat import Template, render, token_mask
-    from gristmill.sft.formats import parse
 
     tpl = Template(template)
     tok = None
@@ -131,10 +151,8 @@ def sft_render(
 
         tok = load_tokenizer(tokenizer)
     rows = []
-    for _, rec, err in _records(input):
-        if err:
-            raise GristmillError(f"{input}: {err}")
-        r = render(parse(rec), tpl, mask)
+    for _, sample in _samples(input):
+        r = render(sample, tpl, mask)
         row = {"text": r.text, "loss_spans": [[a, b, w] for a, b, w in r.spans]}
         if tok is not None:
             row["input_ids"], row["loss_weights"] = token_mask(r, tok)
@@ -153,11 +171,11 @@ def sft_select(
     seed: Annotated[int, typer.Option()] = 0,
 ) -> None:
     """Pick N samples: the most informative (IFD with a local causal LM) and/or the most diverse (k-center)."""
-    from gristmill.sft.formats import parse
     from gristmill.sft.select import select
 
-    recs = [rec for _, rec, err in _records(input) if not err]
-    idx, info = select([parse(r) for r in recs], n, method=method, model=model, max_ifd=max_ifd, seed=seed)
+    pairs = _samples(input)
+    recs = [r for r, _ in pairs]
+    idx, info = select([s for _, s in pairs], n, method=method, model=model, max_ifd=max_ifd, seed=seed)
     rows = []
     for i in idx:
         r = dict(recs[i])
