@@ -7,15 +7,19 @@ import pyarrow as pa
 import pytest
 
 from gristmill.steps.filter import Filter, FilterParams
-from gristmill.steps.quality import SIGNALS, Quality, QualityParams, document_signals
+from gristmill.steps.quality import SIGNALS, Quality, QualityParams, document_signals, reference_signals
 from tests.conftest import read_jsonl, shared
+
+# the hand-checked values hold for the C core (document_signals) and the Python reference alike
+IMPLEMENTATIONS = pytest.mark.parametrize("signals", [document_signals, reference_signals], ids=["native", "python"])
 
 EN = "The cat sat on the mat.\nThe cat sat on the mat.\nDogs... run!"
 ZH = "我们今天去公园散步。\n我们今天去公园散步。\n天气很好！"
 
 
-def test_english_signals_by_hand():
-    s = document_signals(EN, "en")
+@IMPLEMENTATIONS
+def test_english_signals_by_hand(signals):
+    s = signals(EN, "en")
     # 18 tokens: The cat sat on the mat . (x2) Dogs ... run ! ; 14 of them are words
     assert (s["n_words"], s["gq_words"], s["n_lines"], s["n_chars"]) == (18, 14, 3, 60)
     assert s["gq_mean_word_len"] == pytest.approx(41 / 14)
@@ -31,8 +35,9 @@ def test_english_signals_by_hand():
     assert s["fw_dup_line_chars"] == pytest.approx(23 / 46) and s["fw_newline_ratio"] == pytest.approx(1 / 14)
 
 
-def test_chinese_signals_by_hand():
-    s = document_signals(ZH, "zh")
+@IMPLEMENTATIONS
+def test_chinese_signals_by_hand(signals):
+    s = signals(ZH, "zh")
     # jieba words: 我们 今天 去 公园 散步 。 (x2) 天气 很 好 ！
     assert s["n_words"] == 16
     assert s["gq_stopwords"] == 2  # 我们, 很
@@ -42,7 +47,7 @@ def test_chinese_signals_by_hand():
     assert s["zh_rep13"] == 0  # the repeated sentence is only 10 characters long
     assert s["c4_terminal_lines"] == 1 and s["zh_trad_frac"] == 0 and s["zh_spam_cues"] == 0
     long = "今天我们一起去城市中心的公园散步。" * 2 + "天气很好！"
-    assert document_signals(long, "zh")["zh_rep13"] == pytest.approx(34 / 39, abs=1e-4)
+    assert signals(long, "zh")["zh_rep13"] == pytest.approx(34 / 39, abs=1e-4)
 
 
 def test_no_english_only_rule_touches_chinese():

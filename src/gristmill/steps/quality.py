@@ -20,12 +20,13 @@ import pyarrow as pa
 
 from gristmill.params import param
 from gristmill.steps.base import Result, Step, register, text_column, with_column
+from gristmill.text import native
 from gristmill.text.c4 import c4_lines
 from gristmill.text.chinese import zh_signals
 from gristmill.text.repetition import Ngrams, find_duplicates
 from gristmill.text.scripts import char_counts, script_counts
 from gristmill.text.stopwords import STOP_WORDS
-from gristmill.text.words import _tokens
+from gristmill.text.words import _tokens, zh_words_by_line
 from gristmill.text.words import words as split_words
 
 FAMILIES = ("gopher", "repetition", "c4", "fineweb", "redpajama", "chinese")
@@ -110,13 +111,25 @@ def _ratio(a: float, b: float) -> float | None:
 
 
 def document_signals(text: str, lang: str, families=FAMILIES, fineweb_text: str = "c4_kept") -> dict:
-    """All signals of one document (``None`` where a signal is undefined, e.g. ratios over no words)."""
+    """All signals of one document (``None`` where a signal is undefined, e.g. ratios over no words).
+
+    The counts come from the C core (:mod:`gristmill.text.native`) when it is built, else from
+    :func:`reference_signals`; the two give the same values.
+    """
+    if native.AVAILABLE and fineweb_text == "c4_kept":
+        return native.document_signals(text, lang, families)
+    return reference_signals(text, lang, families, fineweb_text)
+
+
+def reference_signals(text: str, lang: str, families=FAMILIES, fineweb_text: str = "c4_kept") -> dict:
+    """The signals in plain Python: the definition the C core is tested against."""
     out: dict = {}
     zh = lang == "zh"
     raw_lines = text.splitlines()
+    zh_line_words = None
     if zh:
         line_tokens = None
-        ws = split_words(text, "zh")
+        ws, zh_line_words = zh_words_by_line(text)
     else:  # tokens of the text are the tokens of its lines, one after another; keep them per line
         line_tokens = [_tokens(ln) for ln in raw_lines]
         ws = list(itertools.chain.from_iterable(line_tokens))
@@ -151,7 +164,7 @@ def document_signals(text: str, lang: str, families=FAMILIES, fineweb_text: str 
     c4 = None
     if "c4" in families or ("fineweb" in families and fineweb_text == "c4_kept"):
         zw = (lambda line: len(split_words(line, "zh"))) if zh else None
-        c4 = c4_lines(text, lang, zh_words=zw)
+        c4 = c4_lines(text, lang, zh_words=zw, line_words=zh_line_words)
     if "c4" in families:
         out["c4_lines_kept"] = len(c4.kept) / n_lines
         out["c4_sentences"] = c4.sentences
@@ -162,11 +175,10 @@ def document_signals(text: str, lang: str, families=FAMILIES, fineweb_text: str 
     if "fineweb" in families:
         if fineweb_text == "c4_kept":
             t = "\n".join(c4.kept).strip()
-            if zh:
-                fw_words = len(split_words(t, "zh")) if t else 0
-            else:
-                fw_words = sum(len(_tokens(k)) if ch else len(line_tokens[i])
-                               for k, i, ch in zip(c4.kept, c4.kept_index, c4.changed, strict=True))
+            counts = zh_line_words if zh else [len(x) for x in line_tokens]
+            recount = (lambda k: len(split_words(k, "zh"))) if zh else (lambda k: len(_tokens(k)))
+            fw_words = sum(recount(k) if ch else counts[i]
+                           for k, i, ch in zip(c4.kept, c4.kept_index, c4.changed, strict=True))
         else:
             t, fw_words = text, n_words
         lines = [ln for ln in t.split("\n") if ln.strip()]

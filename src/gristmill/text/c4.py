@@ -43,8 +43,10 @@ def count_sentences(line: str) -> int:
 
 
 def c4_lines(text: str, lang: str | None = None, *, min_words: int = 3, max_word_length: int = 1000,
-             zh_words=None) -> C4Lines:
-    """Apply the C4 line rules. ``zh_words(line)`` counts words of a Chinese line (jieba)."""
+             zh_words=None, line_words: list[int] | None = None) -> C4Lines:
+    """Apply the C4 line rules. ``zh_words(line)`` counts words of a Chinese line (jieba); ``line_words``,
+    when given, has the count for each line of ``text.splitlines()`` already (used unless citation removal
+    changed the line)."""
     zh = lang == "zh"
     ends = END_PUNCT_ZH if zh else END_PUNCT
     r = C4Lines()
@@ -62,7 +64,8 @@ def c4_lines(text: str, lang: str | None = None, *, min_words: int = 3, max_word
         if not line.endswith(ends) or line.endswith("..."):
             r.no_terminal_lines += 1
             continue
-        n_words = len(ws) if not zh else zh_words(line)
+        n_words = len(ws) if not zh else (line_words[i] if line_words is not None and not cited
+                                          else zh_words(line))
         if n_words < min_words:
             continue
         low = line.lower()

@@ -29,6 +29,11 @@ def spam_cues() -> tuple[regex.Pattern, tuple[str, ...]]:
 
 
 @lru_cache(maxsize=1)
+def _cues_without_han() -> tuple[str, ...]:
+    return tuple(c for c in spam_cues()[1] if not regex.search(r"\p{Han}", c))
+
+
+@lru_cache(maxsize=1)
 def _t2s():
     import opencc
 
@@ -62,32 +67,46 @@ def repeated_span_frac(cp: np.ndarray, n: int = 13) -> float:
     return float(np.count_nonzero(np.cumsum(covered)[: len(cp)]) / len(cp))
 
 
+def trad_fraction(nonspace: str, han: int) -> float:
+    """Share of the ``han`` Han characters of ``nonspace`` that OpenCC's t2s changes (Traditional forms)."""
+    if not han:
+        return 0.0
+    cp = np.frombuffer(nonspace.encode("utf-32-le", "surrogatepass"), np.uint32)
+    simplified = _t2s().convert(nonspace)
+    if len(simplified) == len(nonspace):
+        s_cp = np.frombuffer(simplified.encode("utf-32-le", "surrogatepass"), np.uint32)
+        return float(np.count_nonzero((s_cp != cp) & _is_han(cp)) / han)
+    # phrase conversion changed the length: compare character sets instead
+    return float(sum(1 for a in nonspace if a not in simplified) / han)
+
+
+def spam_cue_count(text: str, han: int | None = None) -> int:
+    """Distinct spam cue words (gambling, adult, black-hat SEO) in ``text``, case-insensitive. With ``han``
+    (the text's Han characters) 0, only the cues without Han characters are looked for."""
+    pattern, _ = spam_cues()
+    lower = text.lower()
+    if han == 0 or lower.isascii():
+        return len(set(pattern.findall(lower))) if any(c in lower for c in _cues_without_han()) else 0
+    return len(set(pattern.findall(lower)))
+
+
+ZERO = {"zh_han_frac": 0.0, "zh_avg_line_len": 0.0, "zh_rep13": 0.0, "zh_trad_frac": 0.0,
+        "zh_punct_density": 0.0, "zh_spam_cues": 0}
+
+
 def zh_signals(text: str, lines: list[str] | None = None) -> dict[str, float]:
     """Chinese signals of one document (they are computed for every document; presets apply them to zh)."""
     nonspace = "".join(text.split())
     if not nonspace:
-        return {"zh_han_frac": 0.0, "zh_avg_line_len": 0.0, "zh_rep13": 0.0, "zh_trad_frac": 0.0,
-                "zh_punct_density": 0.0, "zh_spam_cues": 0}
+        return dict(ZERO)
     cp = np.frombuffer(nonspace.encode("utf-32-le", "surrogatepass"), np.uint32)
-    han_mask = _is_han(cp)
-    han = int(han_mask.sum())
+    han = int(_is_han(cp).sum())
     lines = lines if lines is not None else [ln for ln in text.splitlines() if ln.strip()]
-    trad = 0.0
-    if han:
-        simplified = _t2s().convert(nonspace)
-        if len(simplified) == len(nonspace):
-            s_cp = np.frombuffer(simplified.encode("utf-32-le", "surrogatepass"), np.uint32)
-            trad = float(np.count_nonzero((s_cp != cp) & han_mask) / han)
-        else:  # phrase conversion changed the length: compare character sets instead
-            trad = float(sum(1 for a in nonspace if a not in simplified) / han)
-    pattern, _ = spam_cues()
-    lower = text.lower()
-    cues = len(set(pattern.findall(lower))) if not lower.isascii() or "yabo" in lower or "bet365" in lower else 0
     return {
         "zh_han_frac": round(han / len(cp), 4),
         "zh_avg_line_len": round(sum(len(ln.strip()) for ln in lines) / max(len(lines), 1), 2),
         "zh_rep13": round(repeated_span_frac(cp, 13), 4) if han else 0.0,
-        "zh_trad_frac": round(trad, 4),
+        "zh_trad_frac": round(trad_fraction(nonspace, han), 4),
         "zh_punct_density": round(sum(1 for ch in nonspace if ch in ZH_PUNCT) / len(cp), 4) if han else 0.0,
-        "zh_spam_cues": cues,
+        "zh_spam_cues": spam_cue_count(text),
     }

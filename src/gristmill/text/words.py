@@ -28,8 +28,8 @@ _INFIX = regex.compile(r"((?<=[\p{L}\d])(?:-+|–|—|~)(?=\p{L})|(?<=\p{L}),(?=
 _SPECIAL = frozenset(["and/or", "w/o"])
 _UNIT = regex.compile(r"(?<=\d)(?:km|m|cm|mm|kg|g|mg|lb|lbs|oz|ft|yd|mph|kmh|mb|MB|kb|KB|gb|GB|tb|TB|T|G|M|K|ha|nm"
                       r"|hPa|Pa|mbar|am|pm)$")
-_ABBREV = regex.compile(r"(?:\p{L}\.)+|(?:Mr|Mrs|Ms|Dr|Prof|St|Jr|Sr|Inc|Ltd|Co|Corp|vs|Mt|Gen|Rep|Sen|Gov|Ave"
-                        r"|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|Fig|Vol|approx|dept|est)\.")
+ABBREVIATIONS = frozenset(["Mr", "Mrs", "Ms", "Dr", "Prof", "St", "Jr", "Sr", "Inc", "Ltd", "Co", "Corp", "vs", "Mt", "Gen", "Rep", "Sen", "Gov", "Ave", "Jan", "Feb", "Mar", "Apr", "Jun", "Jul", "Aug", "Sep", "Sept", "Oct", "Nov", "Dec", "Fig", "Vol", "approx", "dept", "est"])  # keep their "."
+_ABBREV = regex.compile(r"(?:\p{L}\.)+|(?:" + "|".join(sorted(ABBREVIATIONS)) + r")\.")
 _EMOTICONS = frozenset([":)", ":(", ";)", "8)", "):", "(:", ":-)", ":-(", ":D", ":P", ":p", "=)", "<3", ":/", ";-)"])
 _NT = frozenset(["dont", "cant", "wont", "isnt", "arent", "didnt", "doesnt", "couldnt", "shouldnt", "wouldnt",
                  "havent", "hasnt", "wasnt", "werent", "aint", "hadnt", "mustnt", "neednt"])
@@ -126,6 +126,29 @@ def _piece(c: str) -> tuple[str, ...]:
 
 def _tokens(text: str) -> list[str]:
     return list(itertools.chain.from_iterable(map(_piece, text.split())))
+
+
+def zh_words_by_line(text: str) -> tuple[list[str], list[int]]:
+    """jieba words of ``text`` (whitespace dropped) and how many of them start on each line of
+    ``text.splitlines()``: one segmentation of the document serves its lines too.
+
+    >>> zh_words_by_line("我来到北京。\n研究 apt-get 命令。")
+    (['我', '来到', '北京', '。', '研究', 'apt-get', '命令', '。'], [4, 4])
+    """
+    import rjieba
+
+    starts = list(itertools.accumulate(map(len, text.splitlines(keepends=True)), initial=0))[:-1]
+    counts = [0] * len(starts)
+    ws: list[str] = []
+    li = pos = 0
+    for w in rjieba.cut(text):
+        if not w.isspace():
+            while li + 1 < len(starts) and pos >= starts[li + 1]:
+                li += 1
+            ws.append(w)
+            counts[li] += 1
+        pos += len(w)
+    return ws, counts
 
 
 def words(text: str, lang: str | None = None) -> list[str]:

@@ -1,0 +1,830 @@
+/* gristmill._qsignals: the quality step's per-document counts in C, in one pass per structure.
+ *
+ * The Python reference is gristmill.steps.quality.document_signals; gristmill.text.fast composes the
+ * same signal values from the counts returned here, and tests/test_quality_native.py checks that the two
+ * agree on every document of the shared English and Chinese data. Text is read as code points, so
+ * lengths, lines (str.splitlines), whitespace (str.split), letters (str.isalpha) and cases (str.isupper,
+ * str.lower) follow Python's definitions.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+static unsigned char SYMBOL[8192];  /* BMP bitmap: characters a "symbol word" is made of */
+static unsigned char PRE[8192];     /* characters the tokenizer splits off the front of a chunk */
+static unsigned char SUF[8192];     /* ... and off its end, one by one, whatever precedes them */
+static PyObject *ABBREVS = NULL;    /* words that keep a following "." (Mr., Jan., ...): a frozenset */
+static PyObject *CONTRACTIONS = NULL; /* dont, cannot, ...: lower-case words _word splits */
+static PyObject *PIECE = NULL;      /* gristmill.text.words._piece: the tokens of one whitespace chunk */
+
+#define INMAP(m, c) ((c) < 65536 && ((m[(c) >> 3] >> ((c) & 7)) & 1))
+#define ISSYM(c) INMAP(SYMBOL, c)
+#define FNV0 0xcbf29ce484222325ULL
+#define FNVP 0x100000001b3ULL
+
+static inline uint64_t mix64(uint64_t x) {
+    x ^= x >> 30; x *= 0xbf58476d1ce4e5b9ULL;
+    x ^= x >> 27; x *= 0x94d049bb133111ebULL;
+    x ^= x >> 31;
+    return x ? x : 1;  /* 0 marks an empty slot */
+}
+
+static uint64_t hash_range(const Py_UCS4 *s, Py_ssize_t n) {
+    uint64_t h = FNV0;
+    for (Py_ssize_t i = 0; i < n; i++) h = (h ^ s[i]) * FNVP;
+    return mix64(h ^ ((uint64_t)n << 40));
+}
+
+static inline int is_han(Py_UCS4 c) {
+    return (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0x3400 && c <= 0x4DBF) || (c >= 0xF900 && c <= 0xFAFF) ||
+           (c >= 0x20000 && c <= 0x2A6DF) || (c >= 0x2A700 && c <= 0x2EBEF) || (c >= 0x2F800 && c <= 0x2FA1F) ||
+           (c >= 0x30000 && c <= 0x3134F) || c == 0x3007;
+}
+
+static inline int in_set(Py_UCS4 c, const Py_UCS4 *set) {
+    for (; *set; set++) if (*set == c) return 1;
+    return 0;
+}
+
+/* ---- hash tables (open addressing, 64-bit keys, 0 = empty) ---- */
+typedef struct { uint64_t *keys; int32_t *a; int32_t *b; size_t mask; } Table;
+
+static int table_init(Table *t, Py_ssize_t n, int with_values) {
+    size_t cap = 16;
+    while (cap < (size_t)n * 2 + 2) cap <<= 1;
+    t->mask = cap - 1;
+    t->keys = PyMem_Calloc(cap, sizeof(uint64_t));
+    t->a = with_values ? PyMem_Malloc(cap * sizeof(int32_t)) : NULL;
+    t->b = with_values ? PyMem_Malloc(cap * sizeof(int32_t)) : NULL;
+    if (!t->keys || (with_values && (!t->a || !t->b))) { PyErr_NoMemory(); return -1; }
+    return 0;
+}
+static void table_free(Table *t) { PyMem_Free(t->keys); PyMem_Free(t->a); PyMem_Free(t->b); t->keys = NULL; t->a = t->b = NULL; }
+static void table_clear(Table *t) { memset(t->keys, 0, (t->mask + 1) * sizeof(uint64_t)); }
+/* slot of key; *fresh = 1 when it was inserted now */
+static inline size_t table_slot(Table *t, uint64_t key, int *fresh) {
+    size_t i = (size_t)(key ^ (key >> 29)) & t->mask;
+    while (t->keys[i] && t->keys[i] != key) i = (i + 1) & t->mask;
+    *fresh = t->keys[i] == 0;
+    t->keys[i] = key;
+    return i;
+}
+
+/* ---- words ---- */
+typedef struct {
+    Py_ssize_t n, cap;
+    uint64_t *h;          /* hash of each word */
+    int32_t *len;         /* its length in characters */
+    uint64_t *lh;         /* hash of the lower-cased form of each non-symbol word */
+    Py_ssize_t nl;
+    Py_ssize_t nonsym_chars, alpha, caps;
+    uint64_t stop_found;
+    const uint64_t *stops; Py_ssize_t nstops;
+} Words;
+
+static int words_grow(Words *w) {
+    Py_ssize_t cap = w->cap ? w->cap * 2 : 256;
+    uint64_t *h = PyMem_Realloc(w->h, cap * sizeof(uint64_t));
+    if (!h) { PyErr_NoMemory(); return -1; }
+    w->h = h;
+    int32_t *len = PyMem_Realloc(w->len, cap * sizeof(int32_t));
+    if (!len) { PyErr_NoMemory(); return -1; }
+    w->len = len;
+    uint64_t *lh = PyMem_Realloc(w->lh, cap * sizeof(uint64_t));
+    if (!lh) { PyErr_NoMemory(); return -1; }
+    w->lh = lh;
+    w->cap = cap;
+    return 0;
+}
+
+static void words_free(Words *w) { PyMem_Free(w->h); PyMem_Free(w->len); PyMem_Free(w->lh); }
+
+/* One word: s[0:n] (code points), or obj when it is a Python str (then s is NULL). src/start give a
+ * way to make the word as a str when its lower-cased form needs Python (non-ASCII capitals). */
+static int add_word(Words *w, const Py_UCS4 *s, Py_ssize_t n, PyObject *obj, PyObject *src, Py_ssize_t start) {
+    if (w->n == w->cap && words_grow(w) < 0) return -1;
+    int kind = 0; const void *data = NULL;
+    if (!s) { kind = PyUnicode_KIND(obj); data = PyUnicode_DATA(obj); n = PyUnicode_GET_LENGTH(obj); }
+    uint64_t h = FNV0, lh = FNV0;
+    int all_sym = 1, alpha = 0, upper = 0, notupper = 0, fallback = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_UCS4 c = s ? s[i] : PyUnicode_READ(kind, data, i);
+        Py_UCS4 lc = c;
+        h = (h ^ c) * FNVP;
+        if (!ISSYM(c)) all_sym = 0;
+        if (c < 128) {
+            if (c >= 'A' && c <= 'Z') { upper = 1; alpha = 1; lc = c + 32; }
+            else if (c >= 'a' && c <= 'z') { notupper = 1; alpha = 1; }
+        } else {
+            if (Py_UNICODE_ISALPHA(c)) alpha = 1;
+            if (Py_UNICODE_ISUPPER(c)) { upper = 1; fallback = 1; }
+            else if (Py_UNICODE_ISTITLE(c)) { notupper = 1; fallback = 1; }
+            else if (Py_UNICODE_ISLOWER(c)) notupper = 1;
+        }
+        lh = (lh ^ lc) * FNVP;
+    }
+    h = mix64(h ^ ((uint64_t)n << 40));
+    Py_ssize_t k = w->n++;
+    w->h[k] = h;
+    w->len[k] = (int32_t)n;
+    if (alpha) w->alpha++;
+    if (upper && !notupper && n > 1) w->caps++;
+    for (Py_ssize_t i = 0; i < w->nstops; i++)
+        if (w->stops[i] == h) w->stop_found |= (uint64_t)1 << i;
+    if (!all_sym || n == 0) {
+        if (n == 0) return 0;  /* all() of nothing: a symbol word, as in Python */
+        w->nonsym_chars += n;
+        if (fallback) {  /* str.lower: full case mapping and final sigma */
+            PyObject *word = obj;
+            if (!word) word = PyUnicode_Substring(src, start, start + n);
+            else Py_INCREF(word);
+            if (!word) return -1;
+            PyObject *low = PyObject_CallMethod(word, "lower", NULL);
+            Py_DECREF(word);
+            if (!low) return -1;
+            int lk = PyUnicode_KIND(low); const void *ld = PyUnicode_DATA(low);
+            Py_ssize_t ln = PyUnicode_GET_LENGTH(low);
+            lh = FNV0;
+            for (Py_ssize_t i = 0; i < ln; i++) lh = (lh ^ PyUnicode_READ(lk, ld, i)) * FNVP;
+            Py_DECREF(low);
+            lh = mix64(lh ^ ((uint64_t)ln << 40));
+        } else {
+            lh = mix64(lh ^ ((uint64_t)n << 40));
+        }
+        w->lh[w->nl++] = lh;
+    }
+    return 0;
+}
+
+/* ---- the spaCy-like tokenizer of gristmill.text.words, for the chunks whose rules are simple ---- */
+
+/* 1 when a letters-only word is a contraction without apostrophe (dont, cannot): _word splits those */
+static int contraction(const Py_UCS4 *s, Py_ssize_t n) {
+    int nt = n >= 4 && n <= 8 && (s[n - 2] | 32) == 'n' && (s[n - 1] | 32) == 't';
+    int cannot = n == 6 && (s[0] | 32) == 'c' && (s[5] | 32) == 't';
+    if (!nt && !cannot) return 0;
+    char low[9];
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (s[i] >= 128) return 1;  /* not ASCII: let Python decide */
+        low[i] = (char)(s[i] >= 'A' && s[i] <= 'Z' ? s[i] + 32 : s[i]);
+    }
+    PyObject *word = PyUnicode_FromStringAndSize(low, n);
+    if (!word) { PyErr_Clear(); return 1; }
+    int r = PySet_Contains(CONTRACTIONS, word);
+    Py_DECREF(word);
+    if (r < 0) { PyErr_Clear(); return 1; }
+    return r;
+}
+
+/* _word's rules for an alphanumeric piece: 1 when it stays one token, 0 when Python must split it */
+static int simple_word(const Py_UCS4 *s, Py_ssize_t n) {
+    int alpha = 1, digit = 1;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_UCS4 c = s[i];
+        if (c < 128) {
+            if (!((c | 32) >= 'a' && (c | 32) <= 'z')) alpha = 0;
+            if (c < '0' || c > '9') digit = 0;
+        } else {
+            if (!Py_UNICODE_ISALPHA(c)) alpha = 0;
+            if (!Py_UNICODE_ISDIGIT(c)) digit = 0;
+        }
+    }
+    if (alpha) return !contraction(s, n);
+    if (digit) return 1;
+    return !Py_UNICODE_ISDIGIT(s[0]);  /* 20ft, 5G: a number and a unit */
+}
+
+static inline int word_char(Py_UCS4 c) { return c == '_' || Py_UNICODE_ISALNUM(c); }
+
+/* Tokens of the chunk T[i:j] as (start, length) pairs in tok; their number, or -1 when the chunk needs
+ * the Python rules (URLs, e-mails, contractions, numbers with separators, abbreviations, emoticons ...).
+ * Handled: one character; a run of "-"; prefix characters, then words of letters, digits and "_" joined by
+ * hyphens between a letter or digit and a letter, then suffix characters. */
+static Py_ssize_t simple_chunk(const Py_UCS4 *T, Py_ssize_t i, Py_ssize_t j, Py_ssize_t *tok) {
+    Py_ssize_t n = j - i, k = 0;
+    if (n == 1) { tok[0] = i; tok[1] = 1; return 1; }
+    Py_ssize_t x = i;
+    while (x < j && T[x] == '-') x++;
+    if (x == j) { tok[0] = i; tok[1] = n; return 1; }
+    Py_ssize_t p = i, q = j;
+    while (p < j && INMAP(PRE, T[p])) p++;
+    while (q > p && (INMAP(SUF, T[q - 1]) || T[q - 1] == '.')) q--;
+    if (q <= p || !word_char(T[p]) || !word_char(T[q - 1])) return -1;
+    for (x = q; x + 1 < j; x++)  /* rules that look at two characters of the end */
+        if ((T[x] == '.' && T[x + 1] == '.') || (T[x] == ')' && T[x + 1] == ':')) return -1;
+    if (q < j && T[q] == ')' && q - p == 1 && T[p] == '8') return -1;  /* the emoticon 8) */
+    if (q < j && T[q] == '.') {  /* "a." and "Mr." stay whole (abbreviations) */
+        if (q - p == 1 && Py_UNICODE_ISALPHA(T[p])) return -1;
+        if (q - p <= 6) {
+            PyObject *core = PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, T + p, q - p);
+            if (!core) { PyErr_Clear(); return -1; }
+            int r = PySet_Contains(ABBREVS, core);
+            Py_DECREF(core);
+            if (r != 0) { PyErr_Clear(); return -1; }
+        }
+    }
+    for (x = i; x < p; x++) { tok[k++] = x; tok[k++] = 1; }
+    Py_ssize_t s = p;
+    while (s < q) {  /* a word, then a hyphen run or the end */
+        Py_ssize_t e = s;
+        int underscore = 0;
+        while (e < q && word_char(T[e])) { underscore |= T[e] == '_'; e++; }
+        if (e == s) return -1;
+        if (!underscore && !simple_word(T + s, e - s)) return -1;
+        tok[k++] = s; tok[k++] = e - s;
+        if (e == q) break;
+        Py_ssize_t d = e;
+        while (d < q && T[d] == '-') d++;
+        if (d == e || d == q) return -1;
+        if (!(Py_UNICODE_ISALPHA(T[e - 1]) || Py_UNICODE_ISDECIMAL(T[e - 1])) || !Py_UNICODE_ISALPHA(T[d])) return -1;
+        tok[k++] = e; tok[k++] = d - e;
+        s = d;
+    }
+    for (x = q; x < j; x++) { tok[k++] = x; tok[k++] = 1; }
+    return k / 2;
+}
+
+/* Tokens of text[a:b] (one line): simple chunks here, the others through Python's cached _piece */
+static int tokenize_line(Words *w, const Py_UCS4 *T, Py_ssize_t a, Py_ssize_t b, PyObject *src, Py_ssize_t *tok) {
+    Py_ssize_t i = a;
+    while (i < b) {
+        while (i < b && Py_UNICODE_ISSPACE(T[i])) i++;
+        if (i >= b) break;
+        Py_ssize_t j = i;
+        while (j < b && !Py_UNICODE_ISSPACE(T[j])) j++;
+        Py_ssize_t nt = simple_chunk(T, i, j, tok);
+        if (nt >= 0) {
+            for (Py_ssize_t k = 0; k < nt; k++)
+                if (add_word(w, T + tok[2 * k], tok[2 * k + 1], NULL, src, tok[2 * k]) < 0) return -1;
+        } else {
+            PyObject *chunk = PyUnicode_Substring(src, i, j);
+            if (!chunk) return -1;
+            PyObject *toks = PyObject_CallOneArg(PIECE, chunk);
+            Py_DECREF(chunk);
+            if (!toks) return -1;
+            if (!PyTuple_Check(toks)) { Py_DECREF(toks); PyErr_SetString(PyExc_TypeError, "_piece must return a tuple"); return -1; }
+            for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(toks); k++) {
+                if (add_word(w, NULL, 0, PyTuple_GET_ITEM(toks, k), NULL, 0) < 0) { Py_DECREF(toks); return -1; }
+            }
+            Py_DECREF(toks);
+        }
+        i = j;
+    }
+    return 0;
+}
+
+/* ---- Gopher repetition over word hashes ---- */
+static void ngram_keys(const uint64_t *h, Py_ssize_t m, int n, uint64_t *out) {
+    for (Py_ssize_t i = 0; i < m; i++) {
+        uint64_t k = 0;
+        for (int j = 0; j < n; j++) k = (k * FNVP) ^ h[i + j];
+        out[i] = mix64(k);
+    }
+}
+
+static int32_t *cumlen(const Words *w) {  /* cum[i] = characters of the first i words */
+    int32_t *cum = PyMem_Malloc((w->n + 1) * sizeof(int32_t));
+    if (!cum) { PyErr_NoMemory(); return NULL; }
+    cum[0] = 0;
+    for (Py_ssize_t i = 0; i < w->n; i++) cum[i + 1] = cum[i] + w->len[i];
+    return cum;
+}
+
+/* most frequent n-gram (first seen wins ties): its characters with spaces times its count */
+static long long top_chars(const Words *w, const int32_t *cum, int n, uint64_t *keys, Table *t) {
+    Py_ssize_t m = w->n - n + 1;
+    if (m <= 0) return 0;
+    ngram_keys(w->h, m, n, keys);
+    table_clear(t);
+    int32_t best = 0; Py_ssize_t pos = 0;
+    for (Py_ssize_t i = 0; i < m; i++) {
+        int fresh;
+        size_t s = table_slot(t, keys[i], &fresh);
+        if (fresh) { t->a[s] = 0; t->b[s] = (int32_t)i; }
+        int32_t c = ++t->a[s];
+        if (c > best || (c == best && t->b[s] < pos)) { best = c; pos = t->b[s]; }
+    }
+    return (long long)(cum[pos + n] - cum[pos] + n - 1) * best;
+}
+
+/* characters in repeated n-grams, jumping past each repeat (datatrove's find_all_duplicate) */
+static long long dup_chars(const Words *w, const int32_t *cum, int n, uint64_t *keys, Table *t) {
+    Py_ssize_t m = w->n - n + 1;
+    if (m <= 1) return 0;
+    ngram_keys(w->h, m, n, keys);
+    table_clear(t);
+    long long rep = 0;
+    Py_ssize_t idx = 0;
+    while (idx < m) {
+        int fresh;
+        table_slot(t, keys[idx], &fresh);
+        if (!fresh) { rep += cum[idx + n] - cum[idx]; idx += n; }
+        else idx += 1;
+    }
+    return rep;
+}
+
+/* ---- lines ---- */
+typedef struct { Py_ssize_t *start, *end; Py_ssize_t n; } Lines;
+
+static int split_lines(const Py_UCS4 *T, Py_ssize_t len, Lines *L) {  /* str.splitlines() */
+    Py_ssize_t cap = 64, n = 0, s = 0, i = 0;
+    L->start = PyMem_Malloc(cap * sizeof(Py_ssize_t));
+    L->end = PyMem_Malloc(cap * sizeof(Py_ssize_t));
+    if (!L->start || !L->end) { PyErr_NoMemory(); return -1; }
+    while (i < len) {
+        Py_UCS4 c = T[i];
+        if (Py_UNICODE_ISLINEBREAK(c)) {
+            if (n == cap) {
+                cap *= 2;
+                Py_ssize_t *a = PyMem_Realloc(L->start, cap * sizeof(Py_ssize_t));
+                if (!a) { PyErr_NoMemory(); return -1; }
+                L->start = a;
+                a = PyMem_Realloc(L->end, cap * sizeof(Py_ssize_t));
+                if (!a) { PyErr_NoMemory(); return -1; }
+                L->end = a;
+            }
+            L->start[n] = s; L->end[n] = i; n++;
+            i += (c == '\r' && i + 1 < len && T[i + 1] == '\n') ? 2 : 1;
+            s = i;
+        } else i++;
+    }
+    if (s < len) {
+        if (n == cap) {
+            cap += 1;
+            Py_ssize_t *a = PyMem_Realloc(L->start, cap * sizeof(Py_ssize_t));
+            if (!a) { PyErr_NoMemory(); return -1; }
+            L->start = a;
+            a = PyMem_Realloc(L->end, cap * sizeof(Py_ssize_t));
+            if (!a) { PyErr_NoMemory(); return -1; }
+            L->end = a;
+        }
+        L->start[n] = s; L->end[n] = len; n++;
+    }
+    L->n = n;
+    return 0;
+}
+
+/* find_duplicates over segments: adds (number seen before, their characters) */
+typedef struct { Table t; Py_ssize_t dups, chars, items; } Dups;
+static void dups_add(Dups *d, const Py_UCS4 *s, Py_ssize_t n) {
+    int fresh;
+    table_slot(&d->t, hash_range(s, n), &fresh);
+    d->items++;
+    if (!fresh) { d->dups++; d->chars += n; }
+}
+
+static const Py_UCS4 CLOSERS[] = {'\'', '"', ')', ']', 0x2019, 0x201D, 0x300D, 0x300F, 0};
+static const Py_UCS4 FULLSTOPS[] = {0x3002, 0xFF01, 0xFF1F, 0};
+
+static int sent_lookahead(const Py_UCS4 *s, Py_ssize_t n, Py_ssize_t q) {  /* (?=\s+\S|(?<=[。！？])\S) */
+    if (q < n && Py_UNICODE_ISSPACE(s[q])) {
+        Py_ssize_t j = q;
+        while (j < n && Py_UNICODE_ISSPACE(s[j])) j++;
+        if (j < n) return 1;
+    }
+    return q > 0 && q < n && in_set(s[q - 1], FULLSTOPS) && !Py_UNICODE_ISSPACE(s[q]);
+}
+
+static inline int is_word_char(Py_UCS4 c) { return c == '_' || Py_UNICODE_ISALNUM(c); }
+#define AZ(c) ((c) >= 'A' && (c) <= 'Z')
+
+/* matches of C4's sentence-end pattern (gristmill.text.c4._SENT_END), as re.findall counts them */
+static Py_ssize_t sentence_ends(const Py_UCS4 *s, Py_ssize_t n) {
+    Py_ssize_t count = 0, p = 0;
+    while (p < n) {
+        Py_UCS4 c = s[p];
+        int cls = c == '.' ? 1 : (c == '!' || c == '?') ? 2 : in_set(c, FULLSTOPS) ? 3 : 0;
+        if (cls == 1) {
+            if (p > 0 && AZ(s[p - 1])) cls = 0;
+            else if (p >= 2 && AZ(s[p - 2]) && s[p - 1] >= 'a' && s[p - 1] <= 'z' &&
+                     (p == 2 || !is_word_char(s[p - 3]))) cls = 0;
+        }
+        if (!cls) { p++; continue; }
+        Py_ssize_t e = p;
+        while (e < n && (cls == 1 ? s[e] == '.' : cls == 2 ? (s[e] == '!' || s[e] == '?') : in_set(s[e], FULLSTOPS))) e++;
+        Py_ssize_t c_end = e;
+        while (c_end < n && in_set(s[c_end], CLOSERS)) c_end++;
+        Py_ssize_t found = -1;
+        for (Py_ssize_t q = c_end; q >= e; q--) if (sent_lookahead(s, n, q)) { found = q; break; }
+        if (found < 0 && cls == 3)
+            for (Py_ssize_t q = e - 1; q > p; q--) if (sent_lookahead(s, n, q)) { found = q; break; }
+        if (found >= 0) { count++; p = found; }
+        else p++;
+    }
+    return count;
+}
+
+static int ends_with(const Py_UCS4 *s, Py_ssize_t n, const char *suffix) {
+    Py_ssize_t k = (Py_ssize_t)strlen(suffix);
+    if (k > n) return 0;
+    for (Py_ssize_t i = 0; i < k; i++) if (s[n - k + i] != (Py_UCS4)(unsigned char)suffix[i]) return 0;
+    return 1;
+}
+
+static inline Py_UCS4 lower1(Py_UCS4 c) {  /* str.lower for the ASCII phrases searched below */
+    if (c < 128) return (c >= 'A' && c <= 'Z') ? c + 32 : c;
+    if (c == 0x130) return 0;  /* İ becomes two characters; neither ends a phrase searched here */
+    return Py_UNICODE_TOLOWER(c);
+}
+
+static int contains_lower(const Py_UCS4 *low, Py_ssize_t n, const char *needle) {
+    Py_ssize_t k = (Py_ssize_t)strlen(needle);
+    for (Py_ssize_t i = 0; i + k <= n; i++) {
+        if (low[i] != (Py_UCS4)needle[0]) continue;
+        Py_ssize_t j = 1;
+        while (j < k && low[i + j] == (Py_UCS4)needle[j]) j++;
+        if (j == k) return 1;
+    }
+    return 0;
+}
+
+static const char *POLICY[] = {"terms of use", "privacy policy", "cookie policy", "uses cookies", "use of cookies",
+                               "use cookies", NULL};
+static const Py_UCS4 END_ZH[] = {0x3002, 0xFF01, 0xFF1F, 0x2026, 0x201D, 0x300D, 0x300F, 0xFF0E, 0xFF1B, 0};
+static const Py_UCS4 TERMINAL[] = {'!', '.', '?', 0x2026, 0x3002, 0xFF01, 0xFF1F, 0xFF0E, 0xFF61, 0x061F, 0x0964,
+                                   0x0965, 0x203C, 0x203D, 0x2047, 0x2048, 0x2049, 0xFE12, 0xFE52, 0xFE56, 0xFE57, 0};
+static const Py_UCS4 ZH_PUNCT[] = {0xFF0C, 0x3002, 0xFF01, 0xFF1F, 0xFF1B, 0xFF1A, 0x3001, 0x201C, 0x201D, 0x2018,
+                                   0x2019, 0xFF08, 0xFF09, 0x300A, 0x300B, 0x3010, 0x3011, 0x300C, 0x300D, 0x300E,
+                                   0x300F, 0x2026, 0x2014, 0xFF5E, 0x00B7, 0};
+
+/* C4 citation markers: \[\d*]|\[edit]|\[citation needed], removed in place; returns how many */
+static Py_ssize_t remove_citations(Py_UCS4 *s, Py_ssize_t *n) {
+    Py_ssize_t r = 0, w = 0, k = 0, len = *n;
+    static const char *WORDS[] = {"edit]", "citation needed]", NULL};
+    while (r < len) {
+        if (s[r] == '[') {
+            Py_ssize_t j = r + 1;
+            while (j < len && Py_UNICODE_ISDECIMAL(s[j])) j++;
+            Py_ssize_t end = -1;
+            if (j < len && s[j] == ']') end = j + 1;
+            for (int q = 0; end < 0 && WORDS[q]; q++) {
+                Py_ssize_t m = (Py_ssize_t)strlen(WORDS[q]);
+                if (r + 1 + m <= len) {
+                    Py_ssize_t x = 0;
+                    while (x < m && s[r + 1 + x] == (Py_UCS4)WORDS[q][x]) x++;
+                    if (x == m) end = r + 1 + m;
+                }
+            }
+            if (end >= 0) { k++; r = end; continue; }
+        }
+        s[w++] = s[r++];
+    }
+    *n = w;
+    return k;
+}
+
+/* matches of (?:https?://|www\.)\S+ (re.findall) */
+static Py_ssize_t count_urls(const Py_UCS4 *T, Py_ssize_t n) {
+    Py_ssize_t count = 0, p = 0;
+    while (p < n) {
+        Py_ssize_t e = -1;
+        if (T[p] == 'h' && p + 4 <= n && T[p + 1] == 't' && T[p + 2] == 't' && T[p + 3] == 'p') {
+            Py_ssize_t k = p + 4;
+            if (k < n && T[k] == 's') k++;
+            if (k + 3 <= n && T[k] == ':' && T[k + 1] == '/' && T[k + 2] == '/') e = k + 3;
+            if (e >= 0 && !(e < n && !Py_UNICODE_ISSPACE(T[e]))) e = -1;
+        }
+        if (e < 0 && T[p] == 'w' && p + 4 <= n && T[p + 1] == 'w' && T[p + 2] == 'w' && T[p + 3] == '.') {
+            e = p + 4;
+            if (!(e < n && !Py_UNICODE_ISSPACE(T[e]))) e = -1;
+        }
+        if (e >= 0) {
+            while (e < n && !Py_UNICODE_ISSPACE(T[e])) e++;
+            count++;
+            p = e;
+        } else p++;
+    }
+    return count;
+}
+
+/* matches of [\w.+-]+@[\w-]+\.[\w.-]+ (re.findall): each '@' in turn, with the longest run before it that
+ * starts after the previous match; after it, a run of [\w-], a '.', and a run of [\w.-] */
+static Py_ssize_t count_emails(const Py_UCS4 *T, Py_ssize_t n) {
+    Py_ssize_t count = 0, last = 0;
+    for (Py_ssize_t at = 0; at < n; at++) {
+        if (T[at] != '@' || at < last) continue;
+        Py_ssize_t s = at;
+        while (s > last && (word_char(T[s - 1]) || T[s - 1] == '.' || T[s - 1] == '+' || T[s - 1] == '-')) s--;
+        if (s == at) continue;
+        Py_ssize_t r = at + 1;
+        while (r < n && (word_char(T[r]) || T[r] == '-')) r++;
+        if (r == at + 1 || r >= n || T[r] != '.') continue;
+        Py_ssize_t e = r + 1;
+        while (e < n && (word_char(T[e]) || T[e] == '.' || T[e] == '-')) e++;
+        if (e == r + 1) continue;
+        count++;
+        last = e;
+    }
+    return count;
+}
+
+#define N_OUT 56
+
+/* signals(text, zh, words, stops, recount) -> tuple of counts (see gristmill.text.fast for the layout) */
+static PyObject *signals(PyObject *self, PyObject *args) {
+    PyObject *text, *wordlist, *recount;
+    int zh;
+    Py_buffer stopbuf;
+    if (!PyArg_ParseTuple(args, "UpOy*O", &text, &zh, &wordlist, &stopbuf, &recount)) return NULL;
+    PyObject *result = NULL;
+    Py_UCS4 *T = NULL, *buf = NULL, *low = NULL;
+    Words W = {0};
+    Lines L = {0};
+    Table tab = {0};
+    Dups dl = {0}, dp = {0}, df = {0};
+    Py_ssize_t *line_words = NULL, *tokbuf = NULL;
+    uint64_t *keys = NULL;
+    int32_t *cum = NULL;
+    long long out[N_OUT];
+    double entropy = 0.0;
+    memset(out, 0, sizeof(out));
+    W.stops = stopbuf.buf;
+    W.nstops = stopbuf.len / 8;
+    if (W.nstops > 64) W.nstops = 64;
+
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    T = PyUnicode_AsUCS4Copy(text);
+    if (!T) goto done;
+    if (split_lines(T, n, &L) < 0) goto done;
+    line_words = PyMem_Calloc(L.n + 1, sizeof(Py_ssize_t));
+    if (!line_words) { PyErr_NoMemory(); goto done; }
+
+    /* words, and how many fall on each line */
+    if (!zh) {
+        tokbuf = PyMem_Malloc((2 * n + 2) * sizeof(Py_ssize_t));
+        if (!tokbuf) { PyErr_NoMemory(); goto done; }
+        for (Py_ssize_t li = 0; li < L.n; li++) {
+            Py_ssize_t before = W.n;
+            if (tokenize_line(&W, T, L.start[li], L.end[li], text, tokbuf) < 0) goto done;
+            line_words[li] = W.n - before;
+        }
+    } else {
+        PyObject *seq = PySequence_Fast(wordlist, "words must be a list");
+        if (!seq) goto done;
+        Py_ssize_t pos = 0, li = 0;
+        for (Py_ssize_t k = 0; k < PySequence_Fast_GET_SIZE(seq); k++) {
+            PyObject *tok = PySequence_Fast_GET_ITEM(seq, k);
+            if (!PyUnicode_Check(tok)) { Py_DECREF(seq); PyErr_SetString(PyExc_TypeError, "words must be str"); goto done; }
+            Py_ssize_t tl = PyUnicode_GET_LENGTH(tok);
+            int kind = PyUnicode_KIND(tok); const void *data = PyUnicode_DATA(tok);
+            int space = tl > 0;
+            for (Py_ssize_t i = 0; i < tl && space; i++) if (!Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, i))) space = 0;
+            if (!space) {
+                while (li < L.n && pos >= (li + 1 < L.n ? L.start[li + 1] : n)) li++;
+                if (add_word(&W, NULL, 0, tok, NULL, 0) < 0) { Py_DECREF(seq); goto done; }
+                if (li < L.n) line_words[li]++;
+            }
+            pos += tl;
+        }
+        Py_DECREF(seq);
+        if (pos != n) { PyErr_SetString(PyExc_ValueError, "the words do not cover the text"); goto done; }
+    }
+
+    /* Gopher repetition */
+    if (table_init(&tab, W.n + 1, 1) < 0) goto done;
+    keys = PyMem_Malloc((W.n + 1) * sizeof(uint64_t));
+    cum = cumlen(&W);
+    if (!keys || !cum) { if (!keys) PyErr_NoMemory(); goto done; }
+    for (int k = 2; k <= 4; k++) out[17 + k - 2] = top_chars(&W, cum, k, keys, &tab);
+    for (int k = 5; k <= 10; k++) out[20 + k - 5] = dup_chars(&W, cum, k, keys, &tab);
+
+    /* unique words and entropy over lower-cased non-symbol words, in first-seen order */
+    if (W.nl) {
+        table_clear(&tab);
+        int32_t *order = (int32_t *)keys;  /* reuse: slot of each distinct word, first seen first */
+        Py_ssize_t distinct = 0;
+        for (Py_ssize_t i = 0; i < W.nl; i++) {
+            int fresh;
+            size_t s = table_slot(&tab, W.lh[i], &fresh);
+            if (fresh) { tab.a[s] = 0; order[distinct++] = (int32_t)s; }
+            tab.a[s]++;
+        }
+        double sum = 0.0, total = (double)W.nl;
+        for (Py_ssize_t i = 0; i < distinct; i++) {
+            double p = (double)tab.a[order[i]] / total;
+            sum += p * log(p);
+        }
+        entropy = -sum;
+        out[42] = distinct;
+    }
+
+    /* characters */
+    long long hashes = 0, ellipsis = 0, letters = 0, digits = 0, spaces = 0, nonspace = 0, han = 0, zpunct = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_UCS4 c = T[i];
+        if (c < 128) {
+            if ((c | 32) >= 'a' && (c | 32) <= 'z') letters++;
+            else if (c >= '0' && c <= '9') digits++;
+            else if (c == '#') hashes++;
+            else if (c == '.' && i + 2 < n && T[i + 1] == '.' && T[i + 2] == '.') { ellipsis++; }
+            if (c == ' ' || (c >= 9 && c <= 13) || (c >= 28 && c <= 31)) spaces++;
+            else nonspace++;
+            if (c == '.' && i + 2 < n && T[i + 1] == '.' && T[i + 2] == '.') i += 2, nonspace += 2;
+            continue;
+        }
+        int sp = Py_UNICODE_ISSPACE(c);
+        if (sp) spaces += c < 65536; else nonspace++;
+        if (c < 65536) { if (Py_UNICODE_ISALPHA(c)) letters++; if (Py_UNICODE_ISDIGIT(c)) digits++; }
+        if (c == 0x2026) ellipsis++;
+        if (is_han(c)) { han++; if (c >= 65536) letters++; }
+        if (!sp && in_set(c, ZH_PUNCT)) zpunct++;
+    }
+
+    /* lines: Gopher bullets and ellipses, C4 rules, FineWeb on the lines C4 keeps, Chinese line lengths */
+    buf = PyMem_Malloc((n + 1) * sizeof(Py_UCS4));
+    low = PyMem_Malloc((n + 1) * sizeof(Py_UCS4));
+    if (!buf || !low) { PyErr_NoMemory(); goto done; }
+    if (table_init(&df.t, L.n + 1, 0) < 0) goto done;
+    long long bullets = 0, ell_lines = 0, zh_lines = 0, zh_line_chars = 0;
+    long long c4_kept = 0, sentences = 0, no_term = 0, lorem = 0, curly = 0, js = 0, policy = 0, cites = 0;
+    long long fw_punct = 0, fw_short = 0, fw_chars = 0, fw_words = 0;
+    for (Py_ssize_t li = 0; li < L.n; li++) {
+        Py_ssize_t a = L.start[li], b = L.end[li];
+        while (a < b && Py_UNICODE_ISSPACE(T[a])) a++;
+        while (b > a && Py_UNICODE_ISSPACE(T[b - 1])) b--;
+        Py_ssize_t len = b - a;
+        if (len) {
+            if (T[a] == 0x2022 || T[a] == '-') bullets++;
+            if (T[b - 1] == 0x2026 || ends_with(T + a, len, "...")) ell_lines++;
+            zh_lines++;
+            zh_line_chars += len;
+        }
+        /* C4 */
+        Py_ssize_t chunks = 0, longest = 0;
+        for (Py_ssize_t i = a; i < b;) {
+            while (i < b && Py_UNICODE_ISSPACE(T[i])) i++;
+            if (i >= b) break;
+            Py_ssize_t j = i;
+            while (j < b && !Py_UNICODE_ISSPACE(T[j])) j++;
+            chunks++;
+            if (j - i > longest) longest = j - i;
+            i = j;
+        }
+        if (len > 1000 && longest > 1000) continue;
+        memcpy(buf, T + a, len * sizeof(Py_UCS4));
+        Py_ssize_t m = len;
+        int cited = 0;
+        for (Py_ssize_t i = 0; i < len; i++) if (buf[i] == '[') { cited = 1; break; }
+        if (cited) { Py_ssize_t k = remove_citations(buf, &m); cites += k; cited = k > 0; }
+        int ends = m > 0 && (buf[m - 1] == '.' || buf[m - 1] == '?' || buf[m - 1] == '!' || buf[m - 1] == '"' ||
+                             buf[m - 1] == '\'' || (zh && in_set(buf[m - 1], END_ZH)));
+        if (!ends || ends_with(buf, m, "...")) { no_term++; continue; }
+        Py_ssize_t nw = zh ? line_words[li] : chunks;
+        Py_ssize_t recounted = -1;
+        if (cited) {  /* the words of the changed line */
+            PyObject *s = PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, buf, m);
+            if (!s) goto done;
+            PyObject *r = PyObject_CallOneArg(recount, s);
+            Py_DECREF(s);
+            if (!r) goto done;
+            recounted = PyLong_AsSsize_t(r);
+            Py_DECREF(r);
+            if (recounted < 0 && PyErr_Occurred()) goto done;
+            if (zh) nw = recounted;
+        }
+        if (nw < 3) continue;
+        for (Py_ssize_t i = 0; i < m; i++) low[i] = lower1(buf[i]);
+        if (contains_lower(low, m, "lorem ipsum")) lorem = 1;
+        if (contains_lower(low, m, "javascript")) { js++; continue; }
+        for (Py_ssize_t i = 0; i < m; i++) if (buf[i] == '{') { curly = 1; break; }
+        int pol = 0;
+        for (int q = 0; POLICY[q] && !pol; q++) pol = contains_lower(low, m, POLICY[q]);
+        if (pol) { policy++; continue; }
+        sentences += sentence_ends(buf, m) + 1;
+        /* kept: FineWeb's line signals on it ("\n".join(kept).strip() only strips the first one) */
+        Py_UCS4 *kb = buf; Py_ssize_t km = m;
+        if (c4_kept == 0) while (km > 0 && Py_UNICODE_ISSPACE(kb[0])) { kb++; km--; }
+        c4_kept++;
+        if (in_set(kb[km - 1], TERMINAL)) fw_punct++;
+        if (km <= 30) fw_short++;
+        fw_chars += km;
+        dups_add(&df, kb, km);
+        fw_words += cited ? recounted : line_words[li];
+    }
+
+    /* Gopher repetition of lines (re.split("\n+")) and paragraphs (re.split("\n{2,}") of the stripped text) */
+    if (table_init(&dl.t, L.n + 2, 0) < 0) goto done;
+    {
+        Py_ssize_t s = 0, i = 0;
+        while (i < n) {
+            if (T[i] == '\n') {
+                dups_add(&dl, T + s, i - s);
+                while (i < n && T[i] == '\n') i++;
+                s = i;
+            } else i++;
+        }
+        dups_add(&dl, T + s, n - s);
+    }
+    if (table_init(&dp.t, L.n + 2, 0) < 0) goto done;
+    {
+        Py_ssize_t a = 0, b = n;
+        while (a < b && Py_UNICODE_ISSPACE(T[a])) a++;
+        while (b > a && Py_UNICODE_ISSPACE(T[b - 1])) b--;
+        Py_ssize_t s = a, i = a;
+        while (i < b) {
+            if (T[i] == '\n' && i + 1 < b && T[i + 1] == '\n') {
+                dups_add(&dp, T + s, i - s);
+                while (i < b && T[i] == '\n') i++;
+                s = i;
+            } else i++;
+        }
+        dups_add(&dp, T + s, b - s);
+    }
+
+    /* Chinese: 13-character spans that occur twice, over the text without whitespace */
+    long long rep13 = 0;
+    if (han && nonspace >= 14) {
+        Py_ssize_t k = 0;
+        for (Py_ssize_t i = 0; i < n; i++) if (!Py_UNICODE_ISSPACE(T[i])) buf[k++] = T[i];
+        Py_ssize_t m = k - 13 + 1;
+        uint64_t *wk = PyMem_Malloc(m * sizeof(uint64_t));
+        int32_t *cover = PyMem_Calloc(k + 1, sizeof(int32_t));
+        Table t13 = {0};
+        if (!wk || !cover || table_init(&t13, m, 1) < 0) {
+            PyMem_Free(wk); PyMem_Free(cover); table_free(&t13);
+            if (!PyErr_Occurred()) PyErr_NoMemory();
+            goto done;
+        }
+        for (Py_ssize_t i = 0; i < m; i++) {
+            wk[i] = hash_range(buf + i, 13);
+            int fresh;
+            size_t s = table_slot(&t13, wk[i], &fresh);
+            if (fresh) t13.a[s] = 0;
+            t13.a[s]++;
+        }
+        for (Py_ssize_t i = 0; i < m; i++) {
+            int fresh;
+            size_t s = table_slot(&t13, wk[i], &fresh);
+            if (t13.a[s] > 1) { cover[i]++; cover[i + 13]--; }
+        }
+        long long run = 0;
+        for (Py_ssize_t i = 0; i < k; i++) { run += cover[i]; if (run) rep13++; }
+        PyMem_Free(wk); PyMem_Free(cover); table_free(&t13);
+    }
+
+    out[0] = n; out[1] = W.n; out[2] = L.n; out[3] = W.nl; out[4] = W.nonsym_chars;
+    out[5] = hashes; out[6] = ellipsis; out[7] = bullets; out[8] = ell_lines; out[9] = W.alpha;
+    out[10] = __builtin_popcountll(W.stop_found);
+    out[11] = dp.dups; out[12] = dp.chars; out[13] = dp.items;
+    out[14] = dl.dups; out[15] = dl.chars; out[16] = dl.items;
+    out[26] = c4_kept; out[27] = sentences; out[28] = no_term; out[29] = L.n; out[30] = lorem; out[31] = curly;
+    out[32] = js; out[33] = policy; out[34] = cites;
+    out[35] = c4_kept; out[36] = fw_punct; out[37] = fw_short; out[38] = df.chars; out[39] = fw_chars;
+    out[40] = c4_kept ? c4_kept - 1 : 0; out[41] = fw_words;
+    out[44] = W.caps; out[45] = letters; out[46] = digits; out[47] = spaces;
+    out[54] = count_urls(T, n);
+    out[55] = count_emails(T, n);
+    out[48] = nonspace; out[49] = han; out[50] = zh_lines; out[51] = zh_line_chars; out[52] = rep13; out[53] = zpunct;
+    result = PyTuple_New(N_OUT);
+    if (!result) goto done;
+    for (int i = 0; i < N_OUT; i++) {
+        PyObject *v = i == 43 ? PyFloat_FromDouble(entropy) : PyLong_FromLongLong(out[i]);
+        if (!v) { Py_CLEAR(result); goto done; }
+        PyTuple_SET_ITEM(result, i, v);
+    }
+done:
+    PyBuffer_Release(&stopbuf);
+    PyMem_Free(T); PyMem_Free(buf); PyMem_Free(low);
+    words_free(&W);
+    PyMem_Free(L.start); PyMem_Free(L.end);
+    table_free(&tab); table_free(&dl.t); table_free(&dp.t); table_free(&df.t);
+    PyMem_Free(line_words); PyMem_Free(keys); PyMem_Free(cum); PyMem_Free(tokbuf);
+    return result;
+}
+
+static PyObject *word_hash(PyObject *self, PyObject *arg) {
+    if (!PyUnicode_Check(arg)) { PyErr_SetString(PyExc_TypeError, "a str"); return NULL; }
+    Py_ssize_t n = PyUnicode_GET_LENGTH(arg);
+    int kind = PyUnicode_KIND(arg); const void *data = PyUnicode_DATA(arg);
+    uint64_t h = FNV0;
+    for (Py_ssize_t i = 0; i < n; i++) h = (h ^ PyUnicode_READ(kind, data, i)) * FNVP;
+    return PyLong_FromUnsignedLongLong(mix64(h ^ ((uint64_t)n << 40)));
+}
+
+static PyObject *init(PyObject *self, PyObject *args) {
+    Py_buffer bm, pre, suf;
+    PyObject *piece, *abbrevs, *contractions;
+    if (!PyArg_ParseTuple(args, "y*y*y*OOO", &bm, &pre, &suf, &piece, &abbrevs, &contractions)) return NULL;
+    int ok = bm.len == 8192 && pre.len == 8192 && suf.len == 8192 && PyFrozenSet_Check(abbrevs) &&
+             PyFrozenSet_Check(contractions);
+    if (ok) { memcpy(SYMBOL, bm.buf, 8192); memcpy(PRE, pre.buf, 8192); memcpy(SUF, suf.buf, 8192); }
+    PyBuffer_Release(&bm); PyBuffer_Release(&pre); PyBuffer_Release(&suf);
+    if (!ok) { PyErr_SetString(PyExc_ValueError, "three bitmaps of 8192 bytes, a function and two frozensets"); return NULL; }
+    Py_XSETREF(PIECE, Py_NewRef(piece));
+    Py_XSETREF(ABBREVS, Py_NewRef(abbrevs));
+    Py_XSETREF(CONTRACTIONS, Py_NewRef(contractions));
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef METHODS[] = {
+    {"signals", signals, METH_VARARGS, "Counts behind the quality signals of one document."},
+    {"word_hash", word_hash, METH_O, "The 64-bit hash signals() gives a word."},
+    {"init", init, METH_VARARGS, "init(symbols, prefixes, suffixes, piece, abbreviations, contractions): the tokenizer's sets and rules."},
+    {NULL, NULL, 0, NULL}};
+
+static struct PyModuleDef MODULE = {PyModuleDef_HEAD_INIT, "_qsignals", "Quality-signal counts in C.", -1, METHODS};
+
+PyMODINIT_FUNC PyInit__qsignals(void) { return PyModule_Create(&MODULE); }

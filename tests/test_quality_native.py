@@ -1,0 +1,138 @@
+"""The C core of the quality step gives the Python reference's signals: on every document of the shared
+English and Chinese data, on hand-picked tokenizer chunks and edge-case texts, and in a whole run."""
+
+from __future__ import annotations
+
+import gzip
+import math
+import os
+import subprocess
+import sys
+
+import orjson
+import pytest
+
+from gristmill.steps.quality import FAMILIES, document_signals, reference_signals
+from gristmill.text import native
+from gristmill.text.words import _piece
+from tests.conftest import SHARED, shared, tree_bytes, write_jsonl
+
+
+def _read(path) -> list[str]:
+    opener = gzip.open if str(path).endswith(".gz") else open
+    with opener(path, "rb") as f:
+        return [orjson.loads(line)["text"] for line in f if line.strip()]
+
+
+def _assert_same(text: str, lang: str, where: str = "") -> None:
+    ref = reference_signals(text, lang)
+    fast = native.document_signals(text, lang, FAMILIES)
+    assert fast.keys() == ref.keys()
+    for k, a in ref.items():
+        b = fast[k]
+        if a is None or b is None or isinstance(a, int):
+            assert a == b, (where, k, a, b, text[:200])
+        else:
+            assert math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12), (where, k, a, b, text[:200])
+
+
+def test_the_c_core_is_built():
+    # the test environment installs with a C compiler; only GRISTMILL_PURE_PYTHON turns the core off
+    assert native._qsignals is not None, "gristmill._qsignals was not built (pip install -e . needs a C compiler)"
+    assert (not os.environ.get("GRISTMILL_PURE_PYTHON")) == native.AVAILABLE
+
+
+FILES = sorted(p.name for p in (SHARED / "text_en").iterdir() if ".jsonl" in p.name) + sorted(
+    p.name for p in (SHARED / "text_zh").iterdir() if ".jsonl" in p.name)
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_same_signals_as_the_reference_on_shared_data(name):
+    sub = "text_en" if (SHARED / "text_en" / name).exists() else "text_zh"
+    texts = _read(shared(f"{sub}/{name}"))
+    langs = ["en"] if sub == "text_en" else ["zh", "en"]  # Chinese files also through the English rules
+    for lang in langs:
+        for i, t in enumerate(texts[:3000] if lang == "en" and sub == "text_zh" else texts):
+            _assert_same(t, lang, f"{name}:{i}:{lang}")
+
+
+CHUNKS = [
+    "word", "word,", "(word)", '"quoted."', "end.", "Mr.", "Jan.", "a.", "U.S.", "e.g.,", "(8)", "8)", "8);", "x86",
+    "20ft", "5G", "2019.", "don't", "dont", "Cannot", "cannot,", "Parent", "shouldnt.", "well-known",
+    "side-by-side", "well--known", "2018-02-21", "-lpthread", "--", "-", "+", "+++--", "EC_GROUP", "foo_bar-baz",
+    "a-1", "x-", "www.example.org", "https://x.org/a?b=1.", "a@b.co", "<a@b.co>", "...", "end...", "end…",
+    "word):", "(AC_INIT):", "and/or", "w/o", "İstanbul,", "ΣΑΣ", "ΟΔΟΣ.", "ǅemal", "½", "²³", "Ⅻ",
+    "«Guillemets»", "¿Qué?", "naïve-café", "x.format", "Resource.Specified", "3.14", "1,000", "#hashtag", "$5",
+    "50%", "C++", ":)", ":-)", "<3", "…", "—", "中文。", "apt-get", "rock'n'roll", "dogs'", "it’s", "Σ.",
+]
+
+
+@pytest.mark.parametrize("chunk", CHUNKS)
+def test_tokenizer_chunks(chunk):
+    # the C side splits simple chunks itself and hands the rest to the cached Python rules
+    for text in (chunk, f"The {chunk} and {chunk} again.\n{chunk.upper()} {chunk}"):
+        _assert_same(text, "en", chunk)
+    n = native.document_signals(chunk, "en", FAMILIES)["n_words"]
+    assert n == len(_piece(chunk))
+
+
+EDGE = [
+    "", " ", "\n", "\n\n\n", "a", "\r\n", "one\r\ntwo\r\n\r\nthree", "x\x0by\x0cz\x1cw\x85v\u2028u\u2029t",
+    "[1] Cited line with words.\nAnother [edit] line here too.\nA [citation needed] claim is made here.",
+    "Text with [12] and [] markers [a] here.", "lorem ipsum dolor sit amet, consectetur.\nfunction() { return 1; }",
+    "Please enable JavaScript to view this page.\nWe use cookies. See our Privacy Policy for more.",
+    "Mr. Smith went to Washington. He said hi! Did he? Yes... No.\nU.S. Army is big. Ok.",
+    "“Quoted.” Then more. 他说：“好。”然后走了！真的吗？是的。。\n好。。",
+    ("long " * 300) + "x" * 1200 + " end.", "x" * 1500, "#" * 50 + "\n" + "..." * 20 + "\n• bullet\n- dash\n…",
+    "𠀀𠀁𠀂 astral Han 𝟘𝟙 digits 😀 emoji.", "ÀÉÎ ÕÜ Straße İstanbul ΣΑΣ ΟΔΟΣ ǅ.", "\t  \u3000全角空格\u3000。 \n",
+    "mail me: john.doe+x@example.co.uk, a@b, x@y.z, @@, a@@b.c, first.last@sub-domain.example.org.",
+    "see https://a.b/c, http://x.y and www.z.org; https:// http//x www. ftp://q.r",
+    "The cat sat on the mat the cat sat on the mat the cat sat on the mat the cat sat on the mat.",
+    "今天天气很好。今天天气很好。今天天气很好。今天天气很好。今天天气很好。今天天气很好。",
+    "這是繁體中文的句子，裡面有很多繁體字。\n这是简体。", "澳门新葡京 bet365 yabo 赌场 棋牌。",
+]
+
+
+@pytest.mark.parametrize("text", EDGE)
+@pytest.mark.parametrize("lang", ["en", "zh", "fr"])
+def test_edge_texts(text, lang):
+    _assert_same(text, lang)
+
+
+def test_dispatch_uses_the_core():
+    if native.AVAILABLE:
+        text = "A short text. It has two sentences!"
+        assert document_signals(text, "en") == native.document_signals(text, "en", FAMILIES)
+
+
+RECIPE = """
+output:
+  format: jsonl
+  report: false
+steps:
+  - step: langid
+  - step: quality
+  - step: filter
+    preset: [bilingual]
+"""
+
+
+def test_a_run_without_the_core_gives_the_same_output(tmp_path):
+    rows = [{"id": f"en{i}", "text": t} for i, t in enumerate(_read(shared("text_en/c4_sample_shared.jsonl")))]
+    rows += [{"id": f"zh{i}", "text": t}
+             for i, t in enumerate(_read(shared("text_zh/chinesewebtext_cc2021_43_shared.jsonl")))]
+    data = write_jsonl(tmp_path / "in.jsonl", rows)
+    (tmp_path / "recipe.yaml").write_text(RECIPE)
+    outs = {}
+    for mode in ("native", "python"):
+        env = {k: v for k, v in os.environ.items() if k != "GRISTMILL_PURE_PYTHON"}
+        if mode == "python":
+            env["GRISTMILL_PURE_PYTHON"] = "1"
+        out = tmp_path / mode
+        r = subprocess.run([sys.executable, "-m", "gristmill", "run", str(tmp_path / "recipe.yaml"), "--input",
+                            str(data), "--output", str(out), "--workers", "1", "--quiet"],
+                           env=env, capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        outs[mode] = tree_bytes(out)
+    assert outs["native"] == outs["python"]
+    assert outs["native"]  # something was written
