@@ -68,11 +68,13 @@ def _ratio(a: float, b: float) -> float | None:
     return a / b if b else None
 
 
-def document_signals(text: str, lang: str, families) -> dict:
+def document_signals(text: str, lang: str, families=None) -> dict:
     """The signals :func:`gristmill.steps.quality.reference_signals` gives (``fineweb_text: c4_kept``)."""
     from gristmill.text.chinese import ZERO, spam_cue_count, trad_fraction
 
     _setup()
+    if families is None:
+        from gristmill.steps.quality import FAMILIES as families
     zh = lang == "zh"
     if zh:
         import rjieba

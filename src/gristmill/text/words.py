@@ -132,7 +132,7 @@ def zh_words_by_line(text: str) -> tuple[list[str], list[int]]:
     """jieba words of ``text`` (whitespace dropped) and how many of them start on each line of
     ``text.splitlines()``: one segmentation of the document serves its lines too.
 
-    >>> zh_words_by_line("我来到北京。\n研究 apt-get 命令。")
+    >>> zh_words_by_line("我来到北京。\\n研究 apt-get 命令。")
     (['我', '来到', '北京', '。', '研究', 'apt-get', '命令', '。'], [4, 4])
     """
     import rjieba
