@@ -64,6 +64,10 @@ CHUNKS = [
     "word):", "(AC_INIT):", "and/or", "w/o", "İstanbul,", "ΣΑΣ", "ΟΔΟΣ.", "ǅemal", "½", "²³", "Ⅻ",
     "«Guillemets»", "¿Qué?", "naïve-café", "x.format", "Resource.Specified", "3.14", "1,000", "#hashtag", "$5",
     "50%", "C++", ":)", ":-)", "<3", "…", "—", "中文。", "apt-get", "rock'n'roll", "dogs'", "it’s", "Σ.",
+    "'re", "we're", "they’re", "x'y’s", "I'm", "'s", "rock'n'roll's", "isn't.", "(don't)", "D'Angelo", "a.b.",
+    "a.b", "5-10", "1+2", "x^2", "2^10", "20°C", "a,b", "key=value", "a:b", "a<b", "Hello...world",
+    "Hello…world", "one..two", "i.e.,", "Prof.", "St.)", "p.m.", "x.Y", "é.É", "((x))", "“Hi,”", "end.”", "::", "-x-",
+    "~tilde", "a~b", "a–b", "a—b", "1–2", "ok:)", "(:", "20km.", "3rd", "v2.0", "C#", "F#.", "$HOME/x", "50k+",
 ]
 
 
@@ -136,3 +140,27 @@ def test_a_run_without_the_core_gives_the_same_output(tmp_path):
         outs[mode] = tree_bytes(out)
     assert outs["native"] == outs["python"]
     assert outs["native"]  # something was written
+
+
+def test_tokens_are_the_python_tokenizers():
+    # every whitespace chunk of the shared English data, then seeded random chunks over the characters the
+    # rules look at: the C tokenizer gives the same tokens as gristmill.text.words._tokens
+    from gristmill.text.words import _tokens
+
+    native._setup()
+    tokens = native._qsignals.tokens
+    chunks: set[str] = set()
+    for p in sorted((SHARED / "text_en").iterdir()):
+        if ".jsonl" in p.name:
+            for t in _read(p):
+                chunks.update(t.split())
+    assert len(chunks) > 50_000
+    for c in sorted(chunks):
+        assert tokens(c) == _tokens(c), c
+    import random
+
+    rng = random.Random(7)
+    alphabet = list("aAzZ09_-–—~.,;:!?'’\"“”()[]{}<>@/#$%&*+=^|°…ntsNT8Dw") + ["é", "É", "ß", "Σ", "中", "½", "²"]
+    for _ in range(30_000):
+        c = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 9)))
+        assert tokens(c) == _tokens(c), c

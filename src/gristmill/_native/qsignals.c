@@ -17,6 +17,7 @@ static unsigned char PRE[8192];     /* characters the tokenizer splits off the f
 static unsigned char SUF[8192];     /* ... and off its end, one by one, whatever precedes them */
 static PyObject *ABBREVS = NULL;    /* words that keep a following "." (Mr., Jan., ...): a frozenset */
 static PyObject *CONTRACTIONS = NULL; /* dont, cannot, ...: lower-case words _word splits */
+static PyObject *EMOTICONS = NULL;    /* :) ;-) <3 ...: kept whole */
 static PyObject *PIECE = NULL;      /* gristmill.text.words._piece: the tokens of one whitespace chunk */
 
 #define INMAP(m, c) ((c) < 65536 && ((m[(c) >> 3] >> ((c) & 7)) & 1))
@@ -198,51 +199,174 @@ static int simple_word(const Py_UCS4 *s, Py_ssize_t n) {
 
 static inline int word_char(Py_UCS4 c) { return c == '_' || Py_UNICODE_ISALNUM(c); }
 
-/* Tokens of the chunk T[i:j] as (start, length) pairs in tok; their number, or -1 when the chunk needs
- * the Python rules (URLs, e-mails, contractions, numbers with separators, abbreviations, emoticons ...).
- * Handled: one character; a run of "-"; prefix characters, then words of letters, digits and "_" joined by
- * hyphens between a letter or digit and a letter, then suffix characters. */
+static int all_alnum(const Py_UCS4 *s, Py_ssize_t n) {
+    for (Py_ssize_t i = 0; i < n; i++) if (!Py_UNICODE_ISALNUM(s[i])) return 0;
+    return n > 0;
+}
+
+/* 1 when s[0:n] is in the frozenset (short ASCII strings only); -1 on error */
+static int in_frozenset(PyObject *set, const Py_UCS4 *s, Py_ssize_t n) {
+    PyObject *str = PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, s, n);
+    if (!str) return -1;
+    int r = PySet_Contains(set, str);
+    Py_DECREF(str);
+    return r;
+}
+
+static int emoticon(const Py_UCS4 *s, Py_ssize_t n) {  /* all of _EMOTICONS have 2-3 characters, one of :;=()< */
+    if (n < 2 || n > 3) return 0;
+    int cue = 0;
+    for (Py_ssize_t i = 0; i < n; i++) cue |= s[i] == ':' || s[i] == ';' || s[i] == '=' || s[i] == '(' || s[i] == ')' || s[i] == '<';
+    return cue ? in_frozenset(EMOTICONS, s, n) : 0;
+}
+
+static int abbreviation(const Py_UCS4 *s, Py_ssize_t n) {  /* _ABBREV.fullmatch: (?:\p{L}\.)+ | (names)\. */
+    if (n >= 2 && n % 2 == 0) {
+        int ok = 1;
+        for (Py_ssize_t i = 0; i < n && ok; i += 2) ok = Py_UNICODE_ISALPHA(s[i]) && s[i + 1] == '.';
+        if (ok) return 1;
+    }
+    if (n >= 3 && n <= 7 && s[n - 1] == '.') return in_frozenset(ABBREVS, s, n - 1);
+    return 0;
+}
+
+static inline int letter_or_digit(Py_UCS4 c) { return Py_UNICODE_ISALPHA(c) || Py_UNICODE_ISDECIMAL(c); }
+
+/* end of the _INFIX match at s[x] (s[0:n] is the chunk's core), 0 when none, -1 when Python must decide */
+static Py_ssize_t infix_at(const Py_UCS4 *s, Py_ssize_t n, Py_ssize_t x) {
+    Py_UCS4 c = s[x];
+    int prev = x > 0;
+    Py_UCS4 pc = prev ? s[x - 1] : 0, nc = x + 1 < n ? s[x + 1] : 0;
+    if (prev && letter_or_digit(pc)) {
+        if (c == '-') {
+            Py_ssize_t y = x;
+            while (y < n && s[y] == '-') y++;
+            if (y < n && Py_UNICODE_ISALPHA(s[y])) return y;
+        } else if ((c == 0x2013 || c == 0x2014 || c == '~') && nc && Py_UNICODE_ISALPHA(nc)) return x + 1;
+    }
+    if (c == ',' && prev && Py_UNICODE_ISALPHA(pc) && nc && Py_UNICODE_ISALPHA(nc)) return x + 1;
+    if (c == 0xB0) return x + 1;
+    if ((c == ':' || c == '<' || c == '>' || c == '=' || c == '/') && prev && letter_or_digit(pc) && nc &&
+        Py_UNICODE_ISALPHA(nc)) return x + 1;
+    if ((c == '-' || c == '+' || c == '*' || c == '^') && prev && Py_UNICODE_ISDECIMAL(pc) && nc &&
+        (Py_UNICODE_ISDECIMAL(nc) || nc == '-')) return x + 1;
+    if (c == '.' && nc == '.') {
+        Py_ssize_t y = x;
+        while (y < n && s[y] == '.') y++;
+        return y;
+    }
+    if (c == 0x2026) return x + 1;
+    if (c == '.' && prev && nc) {  /* (?<=\p{Ll})\.(?=\p{Lu}): decided here for ASCII neighbours only */
+        if (pc >= 128 || nc >= 128) return -1;
+        if (pc >= 'a' && pc <= 'z' && nc >= 'A' && nc <= 'Z') return x + 1;
+    }
+    return 0;
+}
+
+static inline int suffix_char(Py_UCS4 c) { return INMAP(SUF, c) || c == '.' || c == 0x2026; }
+
+/* Tokens of the chunk T[i:j] as (start, length) pairs in tok, following gristmill.text.words._chunk;
+ * their number, or -1 when the chunk needs the Python rules (URLs, e-mails, and/or, diffstats, numbers
+ * with units, contractions without apostrophe). */
 static Py_ssize_t simple_chunk(const Py_UCS4 *T, Py_ssize_t i, Py_ssize_t j, Py_ssize_t *tok) {
-    Py_ssize_t n = j - i, k = 0;
+    Py_ssize_t n = j - i, k = 0, x;
     if (n == 1) { tok[0] = i; tok[1] = 1; return 1; }
-    Py_ssize_t x = i;
-    while (x < j && T[x] == '-') x++;
-    if (x == j) { tok[0] = i; tok[1] = n; return 1; }
-    Py_ssize_t p = i, q = j;
-    while (p < j && INMAP(PRE, T[p])) p++;
-    while (q > p && (INMAP(SUF, T[q - 1]) || T[q - 1] == '.')) q--;
-    if (q <= p || !word_char(T[p]) || !word_char(T[q - 1])) return -1;
-    for (x = q; x + 1 < j; x++)  /* rules that look at two characters of the end */
-        if ((T[x] == '.' && T[x + 1] == '.') || (T[x] == ')' && T[x + 1] == ':')) return -1;
-    if (q < j && T[q] == ')' && q - p == 1 && T[p] == '8') return -1;  /* the emoticon 8) */
-    if (q < j && T[q] == '.') {  /* "a." and "Mr." stay whole (abbreviations) */
-        if (q - p == 1 && Py_UNICODE_ISALPHA(T[p])) return -1;
-        if (q - p <= 6) {
-            PyObject *core = PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, T + p, q - p);
-            if (!core) { PyErr_Clear(); return -1; }
-            int r = PySet_Contains(ABBREVS, core);
-            Py_DECREF(core);
-            if (r != 0) { PyErr_Clear(); return -1; }
+    const Py_UCS4 *c = T + i;
+    int alnum = 1, special = 0;
+    for (x = 0; x < n; x++) {
+        Py_UCS4 ch = c[x];
+        if (ch == '@' || ch == '/') special = 1;  /* e-mails, URLs, and/or, w/o: Python */
+        if (alnum && !(ch < 128 ? ((ch | 32) >= 'a' && (ch | 32) <= 'z') || (ch >= '0' && ch <= '9') : Py_UNICODE_ISALNUM(ch))) alnum = 0;
+    }
+    if (alnum) {  /* _piece: words, numbers */
+        if (!simple_word(c, n)) return -1;
+        tok[0] = i; tok[1] = n;
+        return 1;
+    }
+    for (x = 0; x < n && c[x] == '-'; x++) ;
+    if (x == n) { tok[0] = i; tok[1] = n; return 1; }  /* -+ */
+    if (special) return -1;
+    if (n > 4 && c[0] == 'w' && c[1] == 'w' && c[2] == 'w' && c[3] == '.') return -1;  /* www.\S+ */
+    if (c[0] == '+') {  /* a diffstat */
+        for (x = 0; x < n && (c[x] == '+' || c[x] == '-'); x++) ;
+        if (x == n) return -1;
+    }
+    if (n >= 4 && n % 2 == 0) {  /* (?:\p{L}\.){2,}: one token */
+        int dotted = 1;
+        for (x = 0; x < n && dotted; x += 2) dotted = Py_UNICODE_ISALPHA(c[x]) && c[x + 1] == '.';
+        if (dotted) { tok[0] = i; tok[1] = n; return 1; }
+    }
+    Py_ssize_t p = 0, q = n;
+    while (p < n && INMAP(PRE, c[p])) p++;
+    for (x = 0; x < p; x++) { tok[k++] = i + x; tok[k++] = 1; }
+    /* the end, from the right (kept in tail, as start/length pairs, last first) */
+    Py_ssize_t tail[64], nt = 0;
+    while (q > p) {
+        Py_ssize_t len = q - p;
+        int r = emoticon(c + p, len);
+        if (r < 0) { PyErr_Clear(); return -1; }
+        if (r) break;
+        Py_ssize_t cut = -1;
+        if (len > 1 && (c[q - 1] == 0x2026 || (c[q - 1] == '.' && c[q - 2] == '.'))) {
+            cut = c[q - 1] == 0x2026 ? q - 1 : q - 2;
+            while (cut > p && c[cut - 1] == '.') cut--;
+        } else if (c[q - 1] == '.') {
+            r = abbreviation(c + p, len);
+            if (r < 0) { PyErr_Clear(); return -1; }
+            if (r) break;
+        }
+        if (cut < 0 && len > 3 && c[q - 3] == 'n' && (c[q - 2] == '\'' || c[q - 2] == 0x2019) && c[q - 1] == 't') cut = q - 3;
+        if (cut < 0 && len > 2) {
+            Py_UCS4 a = 0;
+            Py_ssize_t e = q;
+            if (c[q - 1] == 's' || c[q - 1] == 'd' || c[q - 1] == 'm') e = q - 1;
+            else if (len >= 3 && ((c[q - 2] == 'r' && c[q - 1] == 'e') || (c[q - 2] == 'v' && c[q - 1] == 'e') ||
+                                 (c[q - 2] == 'l' && c[q - 1] == 'l'))) e = q - 2;
+            if (e < q && e - 1 >= p) a = c[e - 1];
+            if (a == '\'' || a == 0x2019) {  /* rfind of "'" when the piece holds one, else of "’" */
+                Py_UCS4 ap = 0x2019;
+                for (x = p; x < q; x++) if (c[x] == '\'') { ap = '\''; break; }
+                for (cut = q - 1; cut >= p && c[cut] != ap; cut--) ;
+            }
+        }
+        if (cut < 0 && len >= 2 && c[q - 2] == ')' && c[q - 1] == ':') cut = q - 2;
+        if (cut < 0 && suffix_char(c[q - 1])) cut = q - 1;
+        if (cut < 0) break;
+        if (nt == 64) return -1;
+        tail[nt++] = cut; tail[nt++] = q - cut;
+        q = cut;
+    }
+    if (q > p) {  /* the core */
+        const Py_UCS4 *core = c + p;
+        Py_ssize_t m = q - p;
+        if (all_alnum(core, m)) {
+            if (!simple_word(core, m)) return -1;
+            tok[k++] = i + p; tok[k++] = m;
+        } else {
+            int r = emoticon(core, m);
+            if (r < 0) { PyErr_Clear(); return -1; }
+            if (r) { tok[k++] = i + p; tok[k++] = m; }
+            else {
+                Py_ssize_t s0 = 0;
+                for (x = 0; x < m;) {
+                    Py_ssize_t e = infix_at(core, m, x);
+                    if (e < 0) return -1;
+                    if (e == 0) { x++; continue; }
+                    if (x > s0) {
+                        if (all_alnum(core + s0, x - s0) && !simple_word(core + s0, x - s0)) return -1;
+                        tok[k++] = i + p + s0; tok[k++] = x - s0;
+                    }
+                    tok[k++] = i + p + x; tok[k++] = e - x;
+                    s0 = x = e;
+                }
+                if (m > s0) {
+                    if (all_alnum(core + s0, m - s0) && !simple_word(core + s0, m - s0)) return -1;
+                    tok[k++] = i + p + s0; tok[k++] = m - s0;
+                }
+            }
         }
     }
-    for (x = i; x < p; x++) { tok[k++] = x; tok[k++] = 1; }
-    Py_ssize_t s = p;
-    while (s < q) {  /* a word, then a hyphen run or the end */
-        Py_ssize_t e = s;
-        int underscore = 0;
-        while (e < q && word_char(T[e])) { underscore |= T[e] == '_'; e++; }
-        if (e == s) return -1;
-        if (!underscore && !simple_word(T + s, e - s)) return -1;
-        tok[k++] = s; tok[k++] = e - s;
-        if (e == q) break;
-        Py_ssize_t d = e;
-        while (d < q && T[d] == '-') d++;
-        if (d == e || d == q) return -1;
-        if (!(Py_UNICODE_ISALPHA(T[e - 1]) || Py_UNICODE_ISDECIMAL(T[e - 1])) || !Py_UNICODE_ISALPHA(T[d])) return -1;
-        tok[k++] = e; tok[k++] = d - e;
-        s = d;
-    }
-    for (x = q; x < j; x++) { tok[k++] = x; tok[k++] = 1; }
+    for (x = nt - 2; x >= 0; x -= 2) { tok[k++] = i + tail[x]; tok[k++] = tail[x + 1]; }
     return k / 2;
 }
 
@@ -795,6 +919,48 @@ done:
     return result;
 }
 
+/* tokens(text) -> list of str: the words signals() counts for a non-Chinese text (for tests) */
+static PyObject *tokens(PyObject *self, PyObject *arg) {
+    if (!PyUnicode_Check(arg)) { PyErr_SetString(PyExc_TypeError, "a str"); return NULL; }
+    Py_ssize_t n = PyUnicode_GET_LENGTH(arg);
+    Py_UCS4 *T = PyUnicode_AsUCS4Copy(arg);
+    Py_ssize_t *tok = PyMem_Malloc((2 * n + 2) * sizeof(Py_ssize_t));
+    PyObject *out = PyList_New(0);
+    if (!T || !tok || !out) goto fail;
+    for (Py_ssize_t i = 0; i < n;) {
+        while (i < n && Py_UNICODE_ISSPACE(T[i])) i++;
+        if (i >= n) break;
+        Py_ssize_t j = i;
+        while (j < n && !Py_UNICODE_ISSPACE(T[j])) j++;
+        Py_ssize_t nt = simple_chunk(T, i, j, tok);
+        PyObject *part;
+        if (nt >= 0) {
+            part = PyList_New(nt);
+            for (Py_ssize_t k = 0; part && k < nt; k++) {
+                PyObject *w = PyUnicode_Substring(arg, tok[2 * k], tok[2 * k] + tok[2 * k + 1]);
+                if (!w) { Py_CLEAR(part); break; }
+                PyList_SET_ITEM(part, k, w);
+            }
+        } else {
+            PyObject *chunk = PyUnicode_Substring(arg, i, j);
+            part = chunk ? PyObject_CallOneArg(PIECE, chunk) : NULL;
+            Py_XDECREF(chunk);
+        }
+        if (!part) goto fail;
+        PyObject *r = _PyList_Extend((PyListObject *)out, part);
+        Py_DECREF(part);
+        if (!r) goto fail;
+        Py_DECREF(r);
+        i = j;
+    }
+    PyMem_Free(T); PyMem_Free(tok);
+    return out;
+fail:
+    PyMem_Free(T); PyMem_Free(tok); Py_XDECREF(out);
+    if (!PyErr_Occurred()) PyErr_NoMemory();
+    return NULL;
+}
+
 static PyObject *word_hash(PyObject *self, PyObject *arg) {
     if (!PyUnicode_Check(arg)) { PyErr_SetString(PyExc_TypeError, "a str"); return NULL; }
     Py_ssize_t n = PyUnicode_GET_LENGTH(arg);
@@ -806,23 +972,25 @@ static PyObject *word_hash(PyObject *self, PyObject *arg) {
 
 static PyObject *init(PyObject *self, PyObject *args) {
     Py_buffer bm, pre, suf;
-    PyObject *piece, *abbrevs, *contractions;
-    if (!PyArg_ParseTuple(args, "y*y*y*OOO", &bm, &pre, &suf, &piece, &abbrevs, &contractions)) return NULL;
+    PyObject *piece, *abbrevs, *contractions, *emoticons;
+    if (!PyArg_ParseTuple(args, "y*y*y*OOOO", &bm, &pre, &suf, &piece, &abbrevs, &contractions, &emoticons)) return NULL;
     int ok = bm.len == 8192 && pre.len == 8192 && suf.len == 8192 && PyFrozenSet_Check(abbrevs) &&
-             PyFrozenSet_Check(contractions);
+             PyFrozenSet_Check(contractions) && PyFrozenSet_Check(emoticons);
     if (ok) { memcpy(SYMBOL, bm.buf, 8192); memcpy(PRE, pre.buf, 8192); memcpy(SUF, suf.buf, 8192); }
     PyBuffer_Release(&bm); PyBuffer_Release(&pre); PyBuffer_Release(&suf);
-    if (!ok) { PyErr_SetString(PyExc_ValueError, "three bitmaps of 8192 bytes, a function and two frozensets"); return NULL; }
+    if (!ok) { PyErr_SetString(PyExc_ValueError, "three bitmaps of 8192 bytes, a function and three frozensets"); return NULL; }
     Py_XSETREF(PIECE, Py_NewRef(piece));
     Py_XSETREF(ABBREVS, Py_NewRef(abbrevs));
     Py_XSETREF(CONTRACTIONS, Py_NewRef(contractions));
+    Py_XSETREF(EMOTICONS, Py_NewRef(emoticons));
     Py_RETURN_NONE;
 }
 
 static PyMethodDef METHODS[] = {
     {"signals", signals, METH_VARARGS, "Counts behind the quality signals of one document."},
     {"word_hash", word_hash, METH_O, "The 64-bit hash signals() gives a word."},
-    {"init", init, METH_VARARGS, "init(symbols, prefixes, suffixes, piece, abbreviations, contractions): the tokenizer's sets and rules."},
+    {"tokens", tokens, METH_O, "The words signals() counts for a non-Chinese text."},
+    {"init", init, METH_VARARGS, "init(symbols, prefixes, suffixes, piece, abbreviations, contractions, emoticons): the tokenizer's sets."},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef MODULE = {PyModuleDef_HEAD_INIT, "_qsignals", "Quality-signal counts in C.", -1, METHODS};

@@ -30,7 +30,7 @@ AVAILABLE = _qsignals is not None and not os.environ.get("GRISTMILL_PURE_PYTHON"
 @lru_cache(maxsize=1)
 def _setup() -> None:
     from gristmill.steps.quality import _SYMBOLS
-    from gristmill.text.words import _NT, _PRE, _SUF, ABBREVIATIONS, _piece
+    from gristmill.text.words import _EMOTICONS, _NT, _PRE, _SUF, ABBREVIATIONS, _piece
 
     def bitmap(chars) -> bytes:
         out = bytearray(8192)
@@ -39,9 +39,8 @@ def _setup() -> None:
             out[cp >> 3] |= 1 << (cp & 7)
         return bytes(out)
 
-    # "." and "…" are left out of the suffixes: the C side handles a single "." itself (abbreviations)
-    _qsignals.init(bitmap(_SYMBOLS), bitmap(_PRE), bitmap(_SUF - {".", "…"}), _piece, ABBREVIATIONS,
-                   frozenset(_NT | {"cannot"}))
+    _qsignals.init(bitmap(_SYMBOLS), bitmap(_PRE), bitmap(_SUF), _piece, ABBREVIATIONS, frozenset(_NT | {"cannot"}),
+                   _EMOTICONS)
 
 
 @lru_cache(maxsize=64)
