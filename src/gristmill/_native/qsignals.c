@@ -38,6 +38,13 @@ static uint64_t hash_range(const Py_UCS4 *s, Py_ssize_t n) {
     return mix64(h ^ ((uint64_t)n << 40));
 }
 
+/* str.isspace for one character (Python 3.11's Unicode data: the same 29 characters as Py_UNICODE_ISSPACE) */
+static inline int is_space(Py_UCS4 c) {
+    if (c < 128) return c == ' ' || (c >= 9 && c <= 13) || (c >= 28 && c <= 31);
+    if (c < 0x2000) return c == 0x85 || c == 0xA0 || c == 0x1680;
+    return c <= 0x200A || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000;
+}
+
 static inline int is_han(Py_UCS4 c) {
     return (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0x3400 && c <= 0x4DBF) || (c >= 0xF900 && c <= 0xFAFF) ||
            (c >= 0x20000 && c <= 0x2A6DF) || (c >= 0x2A700 && c <= 0x2EBEF) || (c >= 0x2F800 && c <= 0x2FA1F) ||
@@ -118,6 +125,8 @@ static int add_word(Words *w, const Py_UCS4 *s, Py_ssize_t n, PyObject *obj, PyO
         if (c < 128) {
             if (c >= 'A' && c <= 'Z') { upper = 1; alpha = 1; lc = c + 32; }
             else if (c >= 'a' && c <= 'z') { notupper = 1; alpha = 1; }
+        } else if (is_han(c)) {
+            alpha = 1;  /* a letter without case */
         } else {
             if (Py_UNICODE_ISALPHA(c)) alpha = 1;
             if (Py_UNICODE_ISUPPER(c)) { upper = 1; fallback = 1; }
@@ -374,10 +383,10 @@ static Py_ssize_t simple_chunk(const Py_UCS4 *T, Py_ssize_t i, Py_ssize_t j, Py_
 static int tokenize_line(Words *w, const Py_UCS4 *T, Py_ssize_t a, Py_ssize_t b, PyObject *src, Py_ssize_t *tok) {
     Py_ssize_t i = a;
     while (i < b) {
-        while (i < b && Py_UNICODE_ISSPACE(T[i])) i++;
+        while (i < b && is_space(T[i])) i++;
         if (i >= b) break;
         Py_ssize_t j = i;
-        while (j < b && !Py_UNICODE_ISSPACE(T[j])) j++;
+        while (j < b && !is_space(T[j])) j++;
         Py_ssize_t nt = simple_chunk(T, i, j, tok);
         if (nt >= 0) {
             for (Py_ssize_t k = 0; k < nt; k++)
@@ -460,7 +469,7 @@ static int split_lines(const Py_UCS4 *T, Py_ssize_t len, Lines *L) {  /* str.spl
     if (!L->start || !L->end) { PyErr_NoMemory(); return -1; }
     while (i < len) {
         Py_UCS4 c = T[i];
-        if (Py_UNICODE_ISLINEBREAK(c)) {
+        if (c < 128 ? (c >= 10 && c <= 13) || (c >= 28 && c <= 30) : Py_UNICODE_ISLINEBREAK(c)) {
             if (n == cap) {
                 cap *= 2;
                 Py_ssize_t *a = PyMem_Realloc(L->start, cap * sizeof(Py_ssize_t));
@@ -504,12 +513,12 @@ static const Py_UCS4 CLOSERS[] = {'\'', '"', ')', ']', 0x2019, 0x201D, 0x300D, 0
 static const Py_UCS4 FULLSTOPS[] = {0x3002, 0xFF01, 0xFF1F, 0};
 
 static int sent_lookahead(const Py_UCS4 *s, Py_ssize_t n, Py_ssize_t q) {  /* (?=\s+\S|(?<=[。！？])\S) */
-    if (q < n && Py_UNICODE_ISSPACE(s[q])) {
+    if (q < n && is_space(s[q])) {
         Py_ssize_t j = q;
-        while (j < n && Py_UNICODE_ISSPACE(s[j])) j++;
+        while (j < n && is_space(s[j])) j++;
         if (j < n) return 1;
     }
-    return q > 0 && q < n && in_set(s[q - 1], FULLSTOPS) && !Py_UNICODE_ISSPACE(s[q]);
+    return q > 0 && q < n && in_set(s[q - 1], FULLSTOPS) && !is_space(s[q]);
 }
 
 static inline int is_word_char(Py_UCS4 c) { return c == '_' || Py_UNICODE_ISALNUM(c); }
@@ -609,14 +618,14 @@ static Py_ssize_t count_urls(const Py_UCS4 *T, Py_ssize_t n) {
             Py_ssize_t k = p + 4;
             if (k < n && T[k] == 's') k++;
             if (k + 3 <= n && T[k] == ':' && T[k + 1] == '/' && T[k + 2] == '/') e = k + 3;
-            if (e >= 0 && !(e < n && !Py_UNICODE_ISSPACE(T[e]))) e = -1;
+            if (e >= 0 && !(e < n && !is_space(T[e]))) e = -1;
         }
         if (e < 0 && T[p] == 'w' && p + 4 <= n && T[p + 1] == 'w' && T[p + 2] == 'w' && T[p + 3] == '.') {
             e = p + 4;
-            if (!(e < n && !Py_UNICODE_ISSPACE(T[e]))) e = -1;
+            if (!(e < n && !is_space(T[e]))) e = -1;
         }
         if (e >= 0) {
-            while (e < n && !Py_UNICODE_ISSPACE(T[e])) e++;
+            while (e < n && !is_space(T[e])) e++;
             count++;
             p = e;
         } else p++;
@@ -695,7 +704,7 @@ static PyObject *signals(PyObject *self, PyObject *args) {
             Py_ssize_t tl = PyUnicode_GET_LENGTH(tok);
             int kind = PyUnicode_KIND(tok); const void *data = PyUnicode_DATA(tok);
             int space = tl > 0;
-            for (Py_ssize_t i = 0; i < tl && space; i++) if (!Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, i))) space = 0;
+            for (Py_ssize_t i = 0; i < tl && space; i++) if (!is_space(PyUnicode_READ(kind, data, i))) space = 0;
             if (!space) {
                 while (li < L.n && pos >= (li + 1 < L.n ? L.start[li + 1] : n)) li++;
                 if (add_word(&W, NULL, 0, tok, NULL, 0) < 0) { Py_DECREF(seq); goto done; }
@@ -749,7 +758,8 @@ static PyObject *signals(PyObject *self, PyObject *args) {
             if (c == '.' && i + 2 < n && T[i + 1] == '.' && T[i + 2] == '.') i += 2, nonspace += 2;
             continue;
         }
-        int sp = Py_UNICODE_ISSPACE(c);
+        if (c >= 0x4E00 && c <= 0x9FFF) { nonspace++; letters++; han++; continue; }  /* the common Han block */
+        int sp = is_space(c);
         if (sp) spaces += c < 65536; else nonspace++;
         if (c < 65536) { if (Py_UNICODE_ISALPHA(c)) letters++; if (Py_UNICODE_ISDIGIT(c)) digits++; }
         if (c == 0x2026) ellipsis++;
@@ -767,8 +777,8 @@ static PyObject *signals(PyObject *self, PyObject *args) {
     long long fw_punct = 0, fw_short = 0, fw_chars = 0, fw_words = 0;
     for (Py_ssize_t li = 0; li < L.n; li++) {
         Py_ssize_t a = L.start[li], b = L.end[li];
-        while (a < b && Py_UNICODE_ISSPACE(T[a])) a++;
-        while (b > a && Py_UNICODE_ISSPACE(T[b - 1])) b--;
+        while (a < b && is_space(T[a])) a++;
+        while (b > a && is_space(T[b - 1])) b--;
         Py_ssize_t len = b - a;
         if (len) {
             if (T[a] == 0x2022 || T[a] == '-') bullets++;
@@ -779,10 +789,10 @@ static PyObject *signals(PyObject *self, PyObject *args) {
         /* C4 */
         Py_ssize_t chunks = 0, longest = 0;
         for (Py_ssize_t i = a; i < b;) {
-            while (i < b && Py_UNICODE_ISSPACE(T[i])) i++;
+            while (i < b && is_space(T[i])) i++;
             if (i >= b) break;
             Py_ssize_t j = i;
-            while (j < b && !Py_UNICODE_ISSPACE(T[j])) j++;
+            while (j < b && !is_space(T[j])) j++;
             chunks++;
             if (j - i > longest) longest = j - i;
             i = j;
@@ -820,7 +830,7 @@ static PyObject *signals(PyObject *self, PyObject *args) {
         sentences += sentence_ends(buf, m) + 1;
         /* kept: FineWeb's line signals on it ("\n".join(kept).strip() only strips the first one) */
         Py_UCS4 *kb = buf; Py_ssize_t km = m;
-        if (c4_kept == 0) while (km > 0 && Py_UNICODE_ISSPACE(kb[0])) { kb++; km--; }
+        if (c4_kept == 0) while (km > 0 && is_space(kb[0])) { kb++; km--; }
         c4_kept++;
         if (in_set(kb[km - 1], TERMINAL)) fw_punct++;
         if (km <= 30) fw_short++;
@@ -845,8 +855,8 @@ static PyObject *signals(PyObject *self, PyObject *args) {
     if (table_init(&dp.t, L.n + 2, 0) < 0) goto done;
     {
         Py_ssize_t a = 0, b = n;
-        while (a < b && Py_UNICODE_ISSPACE(T[a])) a++;
-        while (b > a && Py_UNICODE_ISSPACE(T[b - 1])) b--;
+        while (a < b && is_space(T[a])) a++;
+        while (b > a && is_space(T[b - 1])) b--;
         Py_ssize_t s = a, i = a;
         while (i < b) {
             if (T[i] == '\n' && i + 1 < b && T[i + 1] == '\n') {
@@ -862,7 +872,7 @@ static PyObject *signals(PyObject *self, PyObject *args) {
     long long rep13 = 0;
     if (han && nonspace >= 14) {
         Py_ssize_t k = 0;
-        for (Py_ssize_t i = 0; i < n; i++) if (!Py_UNICODE_ISSPACE(T[i])) buf[k++] = T[i];
+        for (Py_ssize_t i = 0; i < n; i++) if (!is_space(T[i])) buf[k++] = T[i];
         Py_ssize_t m = k - 13 + 1;
         uint64_t *wk = PyMem_Malloc(m * sizeof(uint64_t));
         int32_t *cover = PyMem_Calloc(k + 1, sizeof(int32_t));
@@ -928,10 +938,10 @@ static PyObject *tokens(PyObject *self, PyObject *arg) {
     PyObject *out = PyList_New(0);
     if (!T || !tok || !out) goto fail;
     for (Py_ssize_t i = 0; i < n;) {
-        while (i < n && Py_UNICODE_ISSPACE(T[i])) i++;
+        while (i < n && is_space(T[i])) i++;
         if (i >= n) break;
         Py_ssize_t j = i;
-        while (j < n && !Py_UNICODE_ISSPACE(T[j])) j++;
+        while (j < n && !is_space(T[j])) j++;
         Py_ssize_t nt = simple_chunk(T, i, j, tok);
         PyObject *part;
         if (nt >= 0) {
@@ -959,6 +969,61 @@ fail:
     PyMem_Free(T); PyMem_Free(tok); Py_XDECREF(out);
     if (!PyErr_Occurred()) PyErr_NoMemory();
     return NULL;
+}
+
+/* spam_cues(lower_text, cues) -> distinct cues found, as re.findall of the alternation of the cues, longest
+ * first, finds them: at each position the longest cue that matches, then on after it */
+static PyObject *spam_cues(PyObject *self, PyObject *args) {
+    PyObject *text, *cues;
+    if (!PyArg_ParseTuple(args, "UO!", &text, &PyTuple_Type, &cues)) return NULL;
+    Py_ssize_t nc = PyTuple_GET_SIZE(cues), n = PyUnicode_GET_LENGTH(text);
+    if (nc > 256) { PyErr_SetString(PyExc_ValueError, "at most 256 cues"); return NULL; }
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    unsigned char found[256] = {0};
+    Py_UCS4 first[256];
+    Py_ssize_t len[256], distinct = 0;
+    for (Py_ssize_t k = 0; k < nc; k++) {
+        PyObject *cue = PyTuple_GET_ITEM(cues, k);
+        if (!PyUnicode_Check(cue)) { PyErr_SetString(PyExc_TypeError, "cues must be str"); return NULL; }
+        len[k] = PyUnicode_GET_LENGTH(cue);
+        first[k] = len[k] ? PyUnicode_READ_CHAR(cue, 0) : 0;
+    }
+    for (Py_ssize_t p = 0; p < n;) {
+        Py_UCS4 c0 = PyUnicode_READ(kind, data, p);
+        Py_ssize_t best = -1, best_len = 0;
+        for (Py_ssize_t k = 0; k < nc; k++) {
+            Py_ssize_t m = len[k];
+            if (first[k] != c0 || m <= best_len || m == 0 || p + m > n) continue;
+            PyObject *cue = PyTuple_GET_ITEM(cues, k);
+            int ck = PyUnicode_KIND(cue);
+            const void *cd = PyUnicode_DATA(cue);
+            Py_ssize_t x = 1;
+            while (x < m && PyUnicode_READ(ck, cd, x) == PyUnicode_READ(kind, data, p + x)) x++;
+            if (x == m) { best = k; best_len = m; }
+        }
+        if (best >= 0) {
+            if (!found[best]) { found[best] = 1; distinct++; }
+            p += best_len;
+        } else p++;
+    }
+    return PyLong_FromSsize_t(distinct);
+}
+
+/* han_changed(a, b) -> positions where a and b (of one length) differ at a Han character of a */
+static PyObject *han_changed(PyObject *self, PyObject *args) {
+    PyObject *a, *b;
+    if (!PyArg_ParseTuple(args, "UU", &a, &b)) return NULL;
+    Py_ssize_t n = PyUnicode_GET_LENGTH(a);
+    if (PyUnicode_GET_LENGTH(b) != n) { PyErr_SetString(PyExc_ValueError, "strings of one length"); return NULL; }
+    int ka = PyUnicode_KIND(a), kb = PyUnicode_KIND(b);
+    const void *da = PyUnicode_DATA(a), *db = PyUnicode_DATA(b);
+    Py_ssize_t count = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_UCS4 c = PyUnicode_READ(ka, da, i);
+        if (c != PyUnicode_READ(kb, db, i) && is_han(c)) count++;
+    }
+    return PyLong_FromSsize_t(count);
 }
 
 static PyObject *word_hash(PyObject *self, PyObject *arg) {
@@ -990,6 +1055,8 @@ static PyMethodDef METHODS[] = {
     {"signals", signals, METH_VARARGS, "Counts behind the quality signals of one document."},
     {"word_hash", word_hash, METH_O, "The 64-bit hash signals() gives a word."},
     {"tokens", tokens, METH_O, "The words signals() counts for a non-Chinese text."},
+    {"spam_cues", spam_cues, METH_VARARGS, "Distinct cues in a lower-cased text (longest match first)."},
+    {"han_changed", han_changed, METH_VARARGS, "Han characters of a that b changes (same length)."},
     {"init", init, METH_VARARGS, "init(symbols, prefixes, suffixes, piece, abbreviations, contractions, emoticons): the tokenizer's sets."},
     {NULL, NULL, 0, NULL}};
 

@@ -29,6 +29,11 @@ def spam_cues() -> tuple[regex.Pattern, tuple[str, ...]]:
 
 
 @lru_cache(maxsize=1)
+def _cues_longest_first() -> tuple[str, ...]:
+    return tuple(sorted(spam_cues()[1], key=len, reverse=True))
+
+
+@lru_cache(maxsize=1)
 def _cues_without_han() -> tuple[str, ...]:
     return tuple(c for c in spam_cues()[1] if not regex.search(r"\p{Han}", c))
 
@@ -67,12 +72,15 @@ def repeated_span_frac(cp: np.ndarray, n: int = 13) -> float:
     return float(np.count_nonzero(np.cumsum(covered)[: len(cp)]) / len(cp))
 
 
-def trad_fraction(nonspace: str, han: int) -> float:
-    """Share of the ``han`` Han characters of ``nonspace`` that OpenCC's t2s changes (Traditional forms)."""
+def trad_fraction(nonspace: str, han: int, changed=None) -> float:
+    """Share of the ``han`` Han characters of ``nonspace`` that OpenCC's t2s changes (Traditional forms).
+    ``changed(a, b)``, when given, counts the Han characters of ``a`` that ``b`` changes (the C core's)."""
     if not han:
         return 0.0
-    cp = np.frombuffer(nonspace.encode("utf-32-le", "surrogatepass"), np.uint32)
     simplified = _t2s().convert(nonspace)
+    if changed is not None and len(simplified) == len(nonspace):
+        return changed(nonspace, simplified) / han
+    cp = np.frombuffer(nonspace.encode("utf-32-le", "surrogatepass"), np.uint32)
     if len(simplified) == len(nonspace):
         s_cp = np.frombuffer(simplified.encode("utf-32-le", "surrogatepass"), np.uint32)
         return float(np.count_nonzero((s_cp != cp) & _is_han(cp)) / han)
@@ -80,11 +88,16 @@ def trad_fraction(nonspace: str, han: int) -> float:
     return float(sum(1 for a in nonspace if a not in simplified) / han)
 
 
-def spam_cue_count(text: str, han: int | None = None) -> int:
+def spam_cue_count(text: str, han: int | None = None, count=None) -> int:
     """Distinct spam cue words (gambling, adult, black-hat SEO) in ``text``, case-insensitive. With ``han``
-    (the text's Han characters) 0, only the cues without Han characters are looked for."""
-    pattern, _ = spam_cues()
+    (the text's Han characters) 0, only the cues without Han characters are looked for. ``count(lower,
+    cues)``, when given, finds them instead of the regular expression (the C core's)."""
+    pattern, cues = spam_cues()
     lower = text.lower()
+    if count is not None:
+        if han == 0 and not any(c in lower for c in _cues_without_han()):
+            return 0
+        return count(lower, _cues_longest_first())
     if han == 0 or lower.isascii():
         return len(set(pattern.findall(lower))) if any(c in lower for c in _cues_without_han()) else 0
     return len(set(pattern.findall(lower)))

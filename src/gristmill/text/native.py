@@ -30,7 +30,7 @@ AVAILABLE = _qsignals is not None and not os.environ.get("GRISTMILL_PURE_PYTHON"
 @lru_cache(maxsize=1)
 def _setup() -> None:
     from gristmill.steps.quality import _SYMBOLS
-    from gristmill.text.words import _EMOTICONS, _NT, _PRE, _SUF, ABBREVIATIONS, _piece
+    from gristmill.text.words import _EMOTICONS, _NT, _PRE, _SUF, ABBREVIATIONS, _piece_rare
 
     def bitmap(chars) -> bytes:
         out = bytearray(8192)
@@ -39,7 +39,7 @@ def _setup() -> None:
             out[cp >> 3] |= 1 << (cp & 7)
         return bytes(out)
 
-    _qsignals.init(bitmap(_SYMBOLS), bitmap(_PRE), bitmap(_SUF), _piece, ABBREVIATIONS, frozenset(_NT | {"cannot"}),
+    _qsignals.init(bitmap(_SYMBOLS), bitmap(_PRE), bitmap(_SUF), _piece_rare, ABBREVIATIONS, frozenset(_NT | {"cannot"}),
                    _EMOTICONS)
 
 
@@ -133,7 +133,8 @@ def document_signals(text: str, lang: str, families=None) -> dict:
             out["zh_han_frac"] = round(han / ns, 4)
             out["zh_avg_line_len"] = round(c[51] / max(c[50], 1), 2)
             out["zh_rep13"] = round(c[52] / ns, 4) if han else 0.0
-            out["zh_trad_frac"] = round(trad_fraction("".join(text.split()), han), 4) if han else 0.0
+            out["zh_trad_frac"] = round(trad_fraction("".join(text.split()), han, _qsignals.han_changed), 4) \
+                if han else 0.0
             out["zh_punct_density"] = round(c[53] / ns, 4) if han else 0.0
-            out["zh_spam_cues"] = spam_cue_count(text, han)
+            out["zh_spam_cues"] = spam_cue_count(text, han, _qsignals.spam_cues)
     return out

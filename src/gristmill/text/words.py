@@ -37,7 +37,7 @@ _HAS_HAN = regex.compile(r"\p{Han}")
 _CONTRACTIONS = ("'s", "'re", "'ve", "'ll", "'d", "'m", "’s", "’re", "’ve", "’ll", "’d", "’m")
 
 
-@lru_cache(maxsize=1 << 16)
+@lru_cache(maxsize=1 << 12)
 def _chunk(c: str) -> tuple[str, ...]:
     """Tokens of one whitespace-separated chunk that is not plain letters/digits."""
     if c in _SPECIAL:
@@ -114,7 +114,7 @@ def _word(w: str) -> tuple[str, ...]:
     return (w,)
 
 
-@lru_cache(maxsize=1 << 17)
+@lru_cache(maxsize=1 << 15)
 def _piece(c: str) -> tuple[str, ...]:
     """Tokens of one whitespace-separated chunk (cached: most chunks of a corpus are seen many times)."""
     if c.isalpha():
@@ -122,6 +122,11 @@ def _piece(c: str) -> tuple[str, ...]:
     if c.isalnum():
         return _word(c)
     return _chunk(c)
+
+
+# the C tokenizer (gristmill.text.native) asks Python only for chunks it leaves alone (URLs, e-mails ...),
+# which seldom repeat: a small cache of its own keeps memory flat
+_piece_rare = lru_cache(maxsize=1 << 12)(_piece.__wrapped__)
 
 
 def _tokens(text: str) -> list[str]:
