@@ -68,6 +68,10 @@ CHUNKS = [
     "a.b", "5-10", "1+2", "x^2", "2^10", "20°C", "a,b", "key=value", "a:b", "a<b", "Hello...world",
     "Hello…world", "one..two", "i.e.,", "Prof.", "St.)", "p.m.", "x.Y", "é.É", "((x))", "“Hi,”", "end.”", "::", "-x-",
     "~tilde", "a~b", "a–b", "a—b", "1–2", "ok:)", "(:", "20km.", "3rd", "v2.0", "C#", "F#.", "$HOME/x", "50k+",
+    "http://x.y).", "www.x,", "ftp://a.b/c", "https://", "http://a@b.c", "www.", "www.a.", "https://x.org/a').",
+    "(https://x.org/a)", "<john@x.org>", "john.doe+x@ex-ample.co.uk", "a@b", "x@y.z.", "@home", "2mm", "1a2m",
+    "10am", "20kmh", "2.5GB", "5Pa", "7hPa,", "12T", "3x4m", "٣km", "Can't", "CANNOT", "DoNt", "Wouldnt!", "bfd/cache.c:",
+    "I/O", "//", "+-", "+++--", "++-+", "+", "Clément", "x/Y", "a:b/c",
 ]
 
 

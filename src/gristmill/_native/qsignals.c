@@ -18,6 +18,7 @@ static unsigned char SUF[8192];     /* ... and off its end, one by one, whatever
 static PyObject *ABBREVS = NULL;    /* words that keep a following "." (Mr., Jan., ...): a frozenset */
 static PyObject *CONTRACTIONS = NULL; /* dont, cannot, ...: lower-case words _word splits */
 static PyObject *EMOTICONS = NULL;    /* :) ;-) <3 ...: kept whole */
+static PyObject *UNITS = NULL;        /* km, kg, GB ...: split off a number */
 static PyObject *PIECE = NULL;      /* gristmill.text.words._piece: the tokens of one whitespace chunk */
 
 #define INMAP(m, c) ((c) < 65536 && ((m[(c) >> 3] >> ((c) & 7)) & 1))
@@ -170,26 +171,36 @@ static int add_word(Words *w, const Py_UCS4 *s, Py_ssize_t n, PyObject *obj, PyO
 
 /* ---- the spaCy-like tokenizer of gristmill.text.words, for the chunks whose rules are simple ---- */
 
-/* 1 when a letters-only word is a contraction without apostrophe (dont, cannot): _word splits those */
+/* 1 when s[0:n] is in the frozenset (short ASCII strings only); -1 on error */
+static int in_frozenset(PyObject *set, const Py_UCS4 *s, Py_ssize_t n) {
+    PyObject *str = PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, s, n);
+    if (!str) return -1;
+    int r = PySet_Contains(set, str);
+    Py_DECREF(str);
+    return r;
+}
+
+/* a letters-only word that _word splits (dont, cannot): 1, 0 when not, -1 when Python must decide */
 static int contraction(const Py_UCS4 *s, Py_ssize_t n) {
     int nt = n >= 4 && n <= 8 && (s[n - 2] | 32) == 'n' && (s[n - 1] | 32) == 't';
     int cannot = n == 6 && (s[0] | 32) == 'c' && (s[5] | 32) == 't';
     if (!nt && !cannot) return 0;
     char low[9];
     for (Py_ssize_t i = 0; i < n; i++) {
-        if (s[i] >= 128) return 1;  /* not ASCII: let Python decide */
+        if (s[i] >= 128) return -1;
         low[i] = (char)(s[i] >= 'A' && s[i] <= 'Z' ? s[i] + 32 : s[i]);
     }
     PyObject *word = PyUnicode_FromStringAndSize(low, n);
-    if (!word) { PyErr_Clear(); return 1; }
+    if (!word) { PyErr_Clear(); return -1; }
     int r = PySet_Contains(CONTRACTIONS, word);
     Py_DECREF(word);
-    if (r < 0) { PyErr_Clear(); return 1; }
+    if (r < 0) { PyErr_Clear(); return -1; }
     return r;
 }
 
-/* _word's rules for an alphanumeric piece: 1 when it stays one token, 0 when Python must split it */
-static int simple_word(const Py_UCS4 *s, Py_ssize_t n) {
+/* _word's rules for an alphanumeric piece s[0:n]: 0 when it stays one token, k when it splits into s[:k]
+ * and s[k:] (ca|nt, can|not, 20|km), -1 when Python must decide */
+static Py_ssize_t word_split(const Py_UCS4 *s, Py_ssize_t n) {
     int alpha = 1, digit = 1;
     for (Py_ssize_t i = 0; i < n; i++) {
         Py_UCS4 c = s[i];
@@ -201,9 +212,31 @@ static int simple_word(const Py_UCS4 *s, Py_ssize_t n) {
             if (!Py_UNICODE_ISDIGIT(c)) digit = 0;
         }
     }
-    if (alpha) return !contraction(s, n);
-    if (digit) return 1;
-    return !Py_UNICODE_ISDIGIT(s[0]);  /* 20ft, 5G: a number and a unit */
+    if (alpha) {
+        int r = contraction(s, n);
+        if (r <= 0) return r;
+        return (n == 6 && (s[0] | 32) == 'c' && (s[2] | 32) == 'n' && (s[3] | 32) == 'n') ? 3 : n - 2;
+    }
+    if (digit || !Py_UNICODE_ISDIGIT(s[0])) return 0;
+    /* a number and a unit: the leftmost unit that ends the word after a decimal digit */
+    for (Py_ssize_t k = 1; k < n; k++) {
+        if (n - k > 4 || !Py_UNICODE_ISDECIMAL(s[k - 1])) continue;
+        int r = in_frozenset(UNITS, s + k, n - k);
+        if (r < 0) { PyErr_Clear(); return -1; }
+        if (!r) continue;
+        for (Py_ssize_t x = 0; x < k; x++) if (!Py_UNICODE_ISDIGIT(s[x])) return 0;
+        return k;
+    }
+    return 0;
+}
+
+/* append s's tokens (one or two, see word_split) at offset off; -1 when Python must decide */
+static int push_word(const Py_UCS4 *s, Py_ssize_t off, Py_ssize_t n, Py_ssize_t *tok, Py_ssize_t *k) {
+    Py_ssize_t cut = word_split(s, n);
+    if (cut < 0) return -1;
+    if (cut == 0) { tok[(*k)++] = off; tok[(*k)++] = n; }
+    else { tok[(*k)++] = off; tok[(*k)++] = cut; tok[(*k)++] = off + cut; tok[(*k)++] = n - cut; }
+    return 0;
 }
 
 static inline int word_char(Py_UCS4 c) { return c == '_' || Py_UNICODE_ISALNUM(c); }
@@ -211,15 +244,6 @@ static inline int word_char(Py_UCS4 c) { return c == '_' || Py_UNICODE_ISALNUM(c
 static int all_alnum(const Py_UCS4 *s, Py_ssize_t n) {
     for (Py_ssize_t i = 0; i < n; i++) if (!Py_UNICODE_ISALNUM(s[i])) return 0;
     return n > 0;
-}
-
-/* 1 when s[0:n] is in the frozenset (short ASCII strings only); -1 on error */
-static int in_frozenset(PyObject *set, const Py_UCS4 *s, Py_ssize_t n) {
-    PyObject *str = PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, s, n);
-    if (!str) return -1;
-    int r = PySet_Contains(set, str);
-    Py_DECREF(str);
-    return r;
 }
 
 static int emoticon(const Py_UCS4 *s, Py_ssize_t n) {  /* all of _EMOTICONS have 2-3 characters, one of :;=()< */
@@ -272,6 +296,34 @@ static Py_ssize_t infix_at(const Py_UCS4 *s, Py_ssize_t n, Py_ssize_t x) {
     return 0;
 }
 
+static int starts(const Py_UCS4 *s, Py_ssize_t n, const char *prefix) {
+    Py_ssize_t k = (Py_ssize_t)strlen(prefix);
+    if (k > n) return 0;
+    for (Py_ssize_t i = 0; i < k; i++) if (s[i] != (Py_UCS4)(unsigned char)prefix[i]) return 0;
+    return 1;
+}
+
+/* [\w.+-]+@[\w-]+(?:\.[\w-]+)+ matches all of s */
+static int email(const Py_UCS4 *s, Py_ssize_t n) {
+    Py_ssize_t at = 0;
+    while (at < n && s[at] != '@') {
+        Py_UCS4 c = s[at];
+        if (!(word_char(c) || c == '.' || c == '+' || c == '-')) return 0;
+        at++;
+    }
+    if (at == 0 || at == n) return 0;
+    Py_ssize_t seg = 0, segs = 0;
+    for (Py_ssize_t x = at + 1; x <= n; x++) {
+        if (x == n || s[x] == '.') {
+            if (seg == 0) return 0;
+            segs++;
+            seg = 0;
+        } else if (word_char(s[x]) || s[x] == '-') seg++;
+        else return 0;
+    }
+    return segs >= 2;
+}
+
 static inline int suffix_char(Py_UCS4 c) { return INMAP(SUF, c) || c == '.' || c == 0x2026; }
 
 /* Tokens of the chunk T[i:j] as (start, length) pairs in tok, following gristmill.text.words._chunk;
@@ -288,17 +340,33 @@ static Py_ssize_t simple_chunk(const Py_UCS4 *T, Py_ssize_t i, Py_ssize_t j, Py_
         if (alnum && !(ch < 128 ? ((ch | 32) >= 'a' && (ch | 32) <= 'z') || (ch >= '0' && ch <= '9') : Py_UNICODE_ISALNUM(ch))) alnum = 0;
     }
     if (alnum) {  /* _piece: words, numbers */
-        if (!simple_word(c, n)) return -1;
-        tok[0] = i; tok[1] = n;
-        return 1;
+        if (push_word(c, i, n, tok, &k) < 0) return -1;
+        return k / 2;
     }
     for (x = 0; x < n && c[x] == '-'; x++) ;
     if (x == n) { tok[0] = i; tok[1] = n; return 1; }  /* -+ */
-    if (special) return -1;
-    if (n > 4 && c[0] == 'w' && c[1] == 'w' && c[2] == 'w' && c[3] == '.') return -1;  /* www.\S+ */
-    if (c[0] == '+') {  /* a diffstat */
+    Py_ssize_t url = starts(c, n, "http://") ? 7 : starts(c, n, "https://") ? 8 : starts(c, n, "ftp://") ? 6 :
+                     starts(c, n, "www.") ? 4 : 0;
+    if (url && n > url) {  /* a URL: one token, without the punctuation that ends it, which follows as a chunk */
+        Py_ssize_t e = n;
+        while (e > 1 && (c[e - 1] == '.' || c[e - 1] == ',' || c[e - 1] == ';' || c[e - 1] == ':' || c[e - 1] == '!' ||
+                         c[e - 1] == '?' || c[e - 1] == ')' || c[e - 1] == ']' || c[e - 1] == '\'' || c[e - 1] == '"')) e--;
+        tok[k++] = i; tok[k++] = e;
+        if (e == n) return 1;
+        Py_ssize_t more = simple_chunk(T, i + e, j, tok + k);
+        return more < 0 ? -1 : 1 + more;
+    }
+    if (special) {
+        if ((n == 6 && starts(c, n, "and/or")) || (n == 3 && starts(c, n, "w/o"))) { tok[0] = i; tok[1] = n; return 1; }
+        if (email(c, n)) { tok[0] = i; tok[1] = n; return 1; }
+    }
+    if (c[0] == '+') {  /* a diffstat: each + alone, then the rest */
         for (x = 0; x < n && (c[x] == '+' || c[x] == '-'); x++) ;
-        if (x == n) return -1;
+        if (x == n) {
+            for (x = 0; x < n && c[x] == '+'; x++) { tok[k++] = i + x; tok[k++] = 1; }
+            if (x < n) { tok[k++] = i + x; tok[k++] = n - x; }
+            return k / 2;
+        }
     }
     if (n >= 4 && n % 2 == 0) {  /* (?:\p{L}\.){2,}: one token */
         int dotted = 1;
@@ -349,8 +417,7 @@ static Py_ssize_t simple_chunk(const Py_UCS4 *T, Py_ssize_t i, Py_ssize_t j, Py_
         const Py_UCS4 *core = c + p;
         Py_ssize_t m = q - p;
         if (all_alnum(core, m)) {
-            if (!simple_word(core, m)) return -1;
-            tok[k++] = i + p; tok[k++] = m;
+            if (push_word(core, i + p, m, tok, &k) < 0) return -1;
         } else {
             int r = emoticon(core, m);
             if (r < 0) { PyErr_Clear(); return -1; }
@@ -362,15 +429,15 @@ static Py_ssize_t simple_chunk(const Py_UCS4 *T, Py_ssize_t i, Py_ssize_t j, Py_
                     if (e < 0) return -1;
                     if (e == 0) { x++; continue; }
                     if (x > s0) {
-                        if (all_alnum(core + s0, x - s0) && !simple_word(core + s0, x - s0)) return -1;
-                        tok[k++] = i + p + s0; tok[k++] = x - s0;
+                        if (all_alnum(core + s0, x - s0)) { if (push_word(core + s0, i + p + s0, x - s0, tok, &k) < 0) return -1; }
+                        else { tok[k++] = i + p + s0; tok[k++] = x - s0; }
                     }
                     tok[k++] = i + p + x; tok[k++] = e - x;
                     s0 = x = e;
                 }
                 if (m > s0) {
-                    if (all_alnum(core + s0, m - s0) && !simple_word(core + s0, m - s0)) return -1;
-                    tok[k++] = i + p + s0; tok[k++] = m - s0;
+                    if (all_alnum(core + s0, m - s0)) { if (push_word(core + s0, i + p + s0, m - s0, tok, &k) < 0) return -1; }
+                    else { tok[k++] = i + p + s0; tok[k++] = m - s0; }
                 }
             }
         }
@@ -1037,17 +1104,19 @@ static PyObject *word_hash(PyObject *self, PyObject *arg) {
 
 static PyObject *init(PyObject *self, PyObject *args) {
     Py_buffer bm, pre, suf;
-    PyObject *piece, *abbrevs, *contractions, *emoticons;
-    if (!PyArg_ParseTuple(args, "y*y*y*OOOO", &bm, &pre, &suf, &piece, &abbrevs, &contractions, &emoticons)) return NULL;
+    PyObject *piece, *abbrevs, *contractions, *emoticons, *units;
+    if (!PyArg_ParseTuple(args, "y*y*y*OOOOO", &bm, &pre, &suf, &piece, &abbrevs, &contractions, &emoticons, &units))
+        return NULL;
     int ok = bm.len == 8192 && pre.len == 8192 && suf.len == 8192 && PyFrozenSet_Check(abbrevs) &&
-             PyFrozenSet_Check(contractions) && PyFrozenSet_Check(emoticons);
+             PyFrozenSet_Check(contractions) && PyFrozenSet_Check(emoticons) && PyFrozenSet_Check(units);
     if (ok) { memcpy(SYMBOL, bm.buf, 8192); memcpy(PRE, pre.buf, 8192); memcpy(SUF, suf.buf, 8192); }
     PyBuffer_Release(&bm); PyBuffer_Release(&pre); PyBuffer_Release(&suf);
-    if (!ok) { PyErr_SetString(PyExc_ValueError, "three bitmaps of 8192 bytes, a function and three frozensets"); return NULL; }
+    if (!ok) { PyErr_SetString(PyExc_ValueError, "three bitmaps of 8192 bytes, a function and four frozensets"); return NULL; }
     Py_XSETREF(PIECE, Py_NewRef(piece));
     Py_XSETREF(ABBREVS, Py_NewRef(abbrevs));
     Py_XSETREF(CONTRACTIONS, Py_NewRef(contractions));
     Py_XSETREF(EMOTICONS, Py_NewRef(emoticons));
+    Py_XSETREF(UNITS, Py_NewRef(units));
     Py_RETURN_NONE;
 }
 
@@ -1057,7 +1126,7 @@ static PyMethodDef METHODS[] = {
     {"tokens", tokens, METH_O, "The words signals() counts for a non-Chinese text."},
     {"spam_cues", spam_cues, METH_VARARGS, "Distinct cues in a lower-cased text (longest match first)."},
     {"han_changed", han_changed, METH_VARARGS, "Han characters of a that b changes (same length)."},
-    {"init", init, METH_VARARGS, "init(symbols, prefixes, suffixes, piece, abbreviations, contractions, emoticons): the tokenizer's sets."},
+    {"init", init, METH_VARARGS, "init(symbols, prefixes, suffixes, piece, abbreviations, contractions, emoticons, units): tokenizer sets."},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef MODULE = {PyModuleDef_HEAD_INIT, "_qsignals", "Quality-signal counts in C.", -1, METHODS};

@@ -30,7 +30,7 @@ AVAILABLE = _qsignals is not None and not os.environ.get("GRISTMILL_PURE_PYTHON"
 @lru_cache(maxsize=1)
 def _setup() -> None:
     from gristmill.steps.quality import _SYMBOLS
-    from gristmill.text.words import _EMOTICONS, _NT, _PRE, _SUF, ABBREVIATIONS, _piece_rare
+    from gristmill.text.words import _EMOTICONS, _NT, _PRE, _SUF, ABBREVIATIONS, UNITS, _piece_rare
 
     def bitmap(chars) -> bytes:
         out = bytearray(8192)
@@ -39,8 +39,8 @@ def _setup() -> None:
             out[cp >> 3] |= 1 << (cp & 7)
         return bytes(out)
 
-    _qsignals.init(bitmap(_SYMBOLS), bitmap(_PRE), bitmap(_SUF), _piece_rare, ABBREVIATIONS, frozenset(_NT | {"cannot"}),
-                   _EMOTICONS)
+    _qsignals.init(bitmap(_SYMBOLS), bitmap(_PRE), bitmap(_SUF), _piece_rare, ABBREVIATIONS,
+                   frozenset(_NT | {"cannot"}), _EMOTICONS, frozenset(UNITS))
 
 
 @lru_cache(maxsize=64)
