@@ -26,8 +26,7 @@ _URL_TAIL = frozenset(".,;:!?)]'\"")
 _INFIX = regex.compile(r"((?<=[\p{L}\d])(?:-+|–|—|~)(?=\p{L})|(?<=\p{L}),(?=\p{L})|°|(?<=[\p{L}\d])[:<>=/](?=\p{L})|(?<=\d)[-+*^](?=[\d-])"
                        r"|\.\.+|…|(?<=[\p{Ll}])\.(?=[\p{Lu}]))")
 _SPECIAL = frozenset(["and/or", "w/o"])
-UNITS = ("km m cm mm kg g mg lb lbs oz ft yd mph kmh mb MB kb KB gb GB tb TB T G M K ha nm hPa Pa mbar am "
-         "pm").split()  # split off a number: 20km -> 20 km
+UNITS = ["km", "m", "cm", "mm", "kg", "g", "mg", "lb", "lbs", "oz", "ft", "yd", "mph", "kmh", "mb", "MB", "kb", "KB", "gb", "GB", "tb", "TB", "T", "G", "M", "K", "ha", "nm", "hPa", "Pa", "mbar", "am", "pm"]  # split off a number: 20km -> 20 km
 _UNIT = regex.compile(r"(?<=\d)(?:" + "|".join(UNITS) + ")$")
 ABBREVIATIONS = frozenset(["Mr", "Mrs", "Ms", "Dr", "Prof", "St", "Jr", "Sr", "Inc", "Ltd", "Co", "Corp", "vs", "Mt", "Gen", "Rep", "Sen", "Gov", "Ave", "Jan", "Feb", "Mar", "Apr", "Jun", "Jul", "Aug", "Sep", "Sept", "Oct", "Nov", "Dec", "Fig", "Vol", "approx", "dept", "est"])  # keep their "."
 _ABBREV = regex.compile(r"(?:\p{L}\.)+|(?:" + "|".join(sorted(ABBREVIATIONS)) + r")\.")
