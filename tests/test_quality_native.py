@@ -168,3 +168,20 @@ def test_tokens_are_the_python_tokenizers():
     for _ in range(30_000):
         c = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 9)))
         assert tokens(c) == _tokens(c), c
+
+
+def test_script_counts_are_the_python_ones():
+    import random
+
+    from gristmill.text.scripts import _c_script_counts, script_counts_py
+
+    assert _c_script_counts is not None or os.environ.get("GRISTMILL_PURE_PYTHON")
+    if _c_script_counts is None:
+        return
+    texts = _read(shared("text_zh/manpages_zh_tw_shared_subset.jsonl.gz")) + _read(
+        shared("text_en/c4_sample_shared.jsonl"))
+    rng = random.Random(3)
+    pool = "aZ中〇𠀀ぁアｱ가ᄀé1 \n,。ß"
+    texts += ["".join(rng.choice(pool) for _ in range(rng.randint(0, 12))) for _ in range(20_000)]
+    for t in texts:
+        assert _c_script_counts(t) == script_counts_py(t), t[:80]

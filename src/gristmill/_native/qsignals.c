@@ -1093,6 +1093,38 @@ static PyObject *han_changed(PyObject *self, PyObject *args) {
     return PyLong_FromSsize_t(count);
 }
 
+/* script_counts(text) -> (letters, han, kana, hangul), as gristmill.text.scripts.script_counts */
+static PyObject *script_counts(PyObject *self, PyObject *arg) {
+    if (!PyUnicode_Check(arg)) { PyErr_SetString(PyExc_TypeError, "a str"); return NULL; }
+    Py_ssize_t n = PyUnicode_GET_LENGTH(arg);
+    int kind = PyUnicode_KIND(arg);
+    const void *data = PyUnicode_DATA(arg);
+    long long letters = 0, han = 0, kana = 0, hangul = 0;
+    if (kind == PyUnicode_1BYTE_KIND) {
+        const Py_UCS1 *b = data;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            Py_UCS1 c = b[i];
+            if (c < 128) letters += (c | 32) >= 'a' && (c | 32) <= 'z';
+            else letters += Py_UNICODE_ISALPHA(c) != 0;
+        }
+    } else {
+        for (Py_ssize_t i = 0; i < n; i++) {
+            Py_UCS4 c = PyUnicode_READ(kind, data, i);
+            if (c < 128) { letters += (c | 32) >= 'a' && (c | 32) <= 'z'; continue; }
+            if (c >= 0x4E00 && c <= 0x9FFF) { letters++; han++; continue; }
+            int h = is_han(c);
+            han += h;
+            if (c < 65536) {
+                letters += Py_UNICODE_ISALPHA(c) != 0;
+                kana += (c >= 0x3040 && c <= 0x30FF) || (c >= 0x31F0 && c <= 0x31FF) || (c >= 0xFF66 && c <= 0xFF9F);
+                hangul += (c >= 0x1100 && c <= 0x11FF) || (c >= 0x3130 && c <= 0x318F) || (c >= 0xAC00 && c <= 0xD7AF);
+            } else letters += h;
+        }
+    }
+    if (!letters) han = kana = hangul = 0;
+    return Py_BuildValue("(LLLL)", letters, han, kana, hangul);
+}
+
 static PyObject *word_hash(PyObject *self, PyObject *arg) {
     if (!PyUnicode_Check(arg)) { PyErr_SetString(PyExc_TypeError, "a str"); return NULL; }
     Py_ssize_t n = PyUnicode_GET_LENGTH(arg);
@@ -1124,6 +1156,7 @@ static PyMethodDef METHODS[] = {
     {"signals", signals, METH_VARARGS, "Counts behind the quality signals of one document."},
     {"word_hash", word_hash, METH_O, "The 64-bit hash signals() gives a word."},
     {"tokens", tokens, METH_O, "The words signals() counts for a non-Chinese text."},
+    {"script_counts", script_counts, METH_O, "(letters, han, kana, hangul) characters of a text."},
     {"spam_cues", spam_cues, METH_VARARGS, "Distinct cues in a lower-cased text (longest match first)."},
     {"han_changed", han_changed, METH_VARARGS, "Han characters of a that b changes (same length)."},
     {"init", init, METH_VARARGS, "init(symbols, prefixes, suffixes, piece, abbreviations, contractions, emoticons, units): tokenizer sets."},

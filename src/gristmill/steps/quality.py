@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
+import numpy as np
 import pyarrow as pa
 
 from gristmill.params import param
@@ -232,14 +233,20 @@ class Quality(Step):
                 letters, han, _, _ = script_counts(t)
                 lang = "zh" if letters and han / letters >= 0.3 else "en"
             rows.append(document_signals(t, lang, p.families, p.fineweb_text))
+        nan = math.nan
         for c in self.columns():
             vals = [r.get(c) for r in rows]
-            ints = c.startswith(("n_", "c4_sentences", "c4_lorem", "c4_curly", "c4_java", "c4_policy", "c4_cit",
-                                 "gq_words", "gq_stopwords", "rp_emails", "zh_spam"))
-            arr = pa.array(vals, pa.int64()) if ints else pa.array(
-                [None if v is None else round(float(v), 6) for v in vals], pa.float64())
+            if c.startswith(_INT_SIGNALS):
+                arr = pa.array(vals, pa.int64())
+            else:  # six decimals; None (undefined) stays null
+                x = np.round(np.fromiter((nan if v is None else v for v in vals), np.float64, len(vals)), 6)
+                arr = pa.array(x, pa.float64(), mask=np.isnan(x))
             table = with_column(table, c, arr)
         return Result(table)
+
+
+_INT_SIGNALS = ("n_", "c4_sentences", "c4_lorem", "c4_curly", "c4_java", "c4_policy", "c4_cit", "gq_words",
+                "gq_stopwords", "rp_emails", "zh_spam")
 
 
 def signal_docs() -> list[tuple[str, str, str]]:

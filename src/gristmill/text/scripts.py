@@ -8,7 +8,16 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
+
+try:  # the C core (see gristmill.text.native), when built
+    from gristmill._qsignals import script_counts as _c_script_counts
+except ImportError:
+    _c_script_counts = None
+if os.environ.get("GRISTMILL_PURE_PYTHON"):
+    _c_script_counts = None
 
 # which BMP code points are letters (str.isalpha: Unicode categories L*), built once (64 KB)
 _ALPHA_BMP = np.array([chr(i).isalpha() for i in range(0x10000)], dtype=bool)
@@ -26,6 +35,13 @@ def _count(cp: np.ndarray, ranges) -> int:
 
 def script_counts(text: str) -> tuple[int, int, int, int]:
     """(letters, han, kana, hangul) character counts; Han and kana count as letters."""
+    if _c_script_counts is not None:
+        return _c_script_counts(text)
+    return script_counts_py(text)
+
+
+def script_counts_py(text: str) -> tuple[int, int, int, int]:
+    """:func:`script_counts` in Python and numpy (the reference of the C core's)."""
     if text.isascii():
         return int(np.count_nonzero(_ASCII_ALPHA[np.frombuffer(text.encode("ascii"), np.uint8)])), 0, 0, 0
     cp = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), np.uint32)
