@@ -39,6 +39,13 @@ static uint64_t hash_range(const Py_UCS4 *s, Py_ssize_t n) {
     return mix64(h ^ ((uint64_t)n << 40));
 }
 
+static inline int is_alpha(Py_UCS4 c) { return c < 128 ? ((c | 32) >= 'a' && (c | 32) <= 'z') : Py_UNICODE_ISALPHA(c); }
+static inline int is_decimal(Py_UCS4 c) { return c < 128 ? (c >= '0' && c <= '9') : Py_UNICODE_ISDECIMAL(c); }
+static inline int is_digit(Py_UCS4 c) { return c < 128 ? (c >= '0' && c <= '9') : Py_UNICODE_ISDIGIT(c); }
+static inline int is_alnum(Py_UCS4 c) {
+    return c < 128 ? ((c | 32) >= 'a' && (c | 32) <= 'z') || (c >= '0' && c <= '9') : Py_UNICODE_ISALNUM(c);
+}
+
 /* str.isspace for one character (Python 3.11's Unicode data: the same 29 characters as Py_UNICODE_ISSPACE) */
 static inline int is_space(Py_UCS4 c) {
     if (c < 128) return c == ' ' || (c >= 9 && c <= 13) || (c >= 28 && c <= 31);
@@ -129,7 +136,7 @@ static int add_word(Words *w, const Py_UCS4 *s, Py_ssize_t n, PyObject *obj, PyO
         } else if (is_han(c)) {
             alpha = 1;  /* a letter without case */
         } else {
-            if (Py_UNICODE_ISALPHA(c)) alpha = 1;
+            if (is_alpha(c)) alpha = 1;
             if (Py_UNICODE_ISUPPER(c)) { upper = 1; fallback = 1; }
             else if (Py_UNICODE_ISTITLE(c)) { notupper = 1; fallback = 1; }
             else if (Py_UNICODE_ISLOWER(c)) notupper = 1;
@@ -208,8 +215,8 @@ static Py_ssize_t word_split(const Py_UCS4 *s, Py_ssize_t n) {
             if (!((c | 32) >= 'a' && (c | 32) <= 'z')) alpha = 0;
             if (c < '0' || c > '9') digit = 0;
         } else {
-            if (!Py_UNICODE_ISALPHA(c)) alpha = 0;
-            if (!Py_UNICODE_ISDIGIT(c)) digit = 0;
+            if (!is_alpha(c)) alpha = 0;
+            if (!is_digit(c)) digit = 0;
         }
     }
     if (alpha) {
@@ -217,14 +224,14 @@ static Py_ssize_t word_split(const Py_UCS4 *s, Py_ssize_t n) {
         if (r <= 0) return r;
         return (n == 6 && (s[0] | 32) == 'c' && (s[2] | 32) == 'n' && (s[3] | 32) == 'n') ? 3 : n - 2;
     }
-    if (digit || !Py_UNICODE_ISDIGIT(s[0])) return 0;
+    if (digit || !is_digit(s[0])) return 0;
     /* a number and a unit: the leftmost unit that ends the word after a decimal digit */
     for (Py_ssize_t k = 1; k < n; k++) {
-        if (n - k > 4 || !Py_UNICODE_ISDECIMAL(s[k - 1])) continue;
+        if (n - k > 4 || !is_decimal(s[k - 1])) continue;
         int r = in_frozenset(UNITS, s + k, n - k);
         if (r < 0) { PyErr_Clear(); return -1; }
         if (!r) continue;
-        for (Py_ssize_t x = 0; x < k; x++) if (!Py_UNICODE_ISDIGIT(s[x])) return 0;
+        for (Py_ssize_t x = 0; x < k; x++) if (!is_digit(s[x])) return 0;
         return k;
     }
     return 0;
@@ -239,10 +246,10 @@ static int push_word(const Py_UCS4 *s, Py_ssize_t off, Py_ssize_t n, Py_ssize_t 
     return 0;
 }
 
-static inline int word_char(Py_UCS4 c) { return c == '_' || Py_UNICODE_ISALNUM(c); }
+static inline int word_char(Py_UCS4 c) { return c == '_' || is_alnum(c); }
 
 static int all_alnum(const Py_UCS4 *s, Py_ssize_t n) {
-    for (Py_ssize_t i = 0; i < n; i++) if (!Py_UNICODE_ISALNUM(s[i])) return 0;
+    for (Py_ssize_t i = 0; i < n; i++) if (!is_alnum(s[i])) return 0;
     return n > 0;
 }
 
@@ -256,14 +263,14 @@ static int emoticon(const Py_UCS4 *s, Py_ssize_t n) {  /* all of _EMOTICONS have
 static int abbreviation(const Py_UCS4 *s, Py_ssize_t n) {  /* _ABBREV.fullmatch: (?:\p{L}\.)+ | (names)\. */
     if (n >= 2 && n % 2 == 0) {
         int ok = 1;
-        for (Py_ssize_t i = 0; i < n && ok; i += 2) ok = Py_UNICODE_ISALPHA(s[i]) && s[i + 1] == '.';
+        for (Py_ssize_t i = 0; i < n && ok; i += 2) ok = is_alpha(s[i]) && s[i + 1] == '.';
         if (ok) return 1;
     }
     if (n >= 3 && n <= 7 && s[n - 1] == '.') return in_frozenset(ABBREVS, s, n - 1);
     return 0;
 }
 
-static inline int letter_or_digit(Py_UCS4 c) { return Py_UNICODE_ISALPHA(c) || Py_UNICODE_ISDECIMAL(c); }
+static inline int letter_or_digit(Py_UCS4 c) { return is_alpha(c) || is_decimal(c); }
 
 /* end of the _INFIX match at s[x] (s[0:n] is the chunk's core), 0 when none, -1 when Python must decide */
 static Py_ssize_t infix_at(const Py_UCS4 *s, Py_ssize_t n, Py_ssize_t x) {
@@ -274,15 +281,15 @@ static Py_ssize_t infix_at(const Py_UCS4 *s, Py_ssize_t n, Py_ssize_t x) {
         if (c == '-') {
             Py_ssize_t y = x;
             while (y < n && s[y] == '-') y++;
-            if (y < n && Py_UNICODE_ISALPHA(s[y])) return y;
-        } else if ((c == 0x2013 || c == 0x2014 || c == '~') && nc && Py_UNICODE_ISALPHA(nc)) return x + 1;
+            if (y < n && is_alpha(s[y])) return y;
+        } else if ((c == 0x2013 || c == 0x2014 || c == '~') && nc && is_alpha(nc)) return x + 1;
     }
-    if (c == ',' && prev && Py_UNICODE_ISALPHA(pc) && nc && Py_UNICODE_ISALPHA(nc)) return x + 1;
+    if (c == ',' && prev && is_alpha(pc) && nc && is_alpha(nc)) return x + 1;
     if (c == 0xB0) return x + 1;
     if ((c == ':' || c == '<' || c == '>' || c == '=' || c == '/') && prev && letter_or_digit(pc) && nc &&
-        Py_UNICODE_ISALPHA(nc)) return x + 1;
-    if ((c == '-' || c == '+' || c == '*' || c == '^') && prev && Py_UNICODE_ISDECIMAL(pc) && nc &&
-        (Py_UNICODE_ISDECIMAL(nc) || nc == '-')) return x + 1;
+        is_alpha(nc)) return x + 1;
+    if ((c == '-' || c == '+' || c == '*' || c == '^') && prev && is_decimal(pc) && nc &&
+        (is_decimal(nc) || nc == '-')) return x + 1;
     if (c == '.' && nc == '.') {
         Py_ssize_t y = x;
         while (y < n && s[y] == '.') y++;
@@ -337,7 +344,7 @@ static Py_ssize_t simple_chunk(const Py_UCS4 *T, Py_ssize_t i, Py_ssize_t j, Py_
     for (x = 0; x < n; x++) {
         Py_UCS4 ch = c[x];
         if (ch == '@' || ch == '/') special = 1;  /* e-mails, URLs, and/or, w/o: Python */
-        if (alnum && !(ch < 128 ? ((ch | 32) >= 'a' && (ch | 32) <= 'z') || (ch >= '0' && ch <= '9') : Py_UNICODE_ISALNUM(ch))) alnum = 0;
+        if (alnum && !(ch < 128 ? ((ch | 32) >= 'a' && (ch | 32) <= 'z') || (ch >= '0' && ch <= '9') : is_alnum(ch))) alnum = 0;
     }
     if (alnum) {  /* _piece: words, numbers */
         if (push_word(c, i, n, tok, &k) < 0) return -1;
@@ -370,7 +377,7 @@ static Py_ssize_t simple_chunk(const Py_UCS4 *T, Py_ssize_t i, Py_ssize_t j, Py_
     }
     if (n >= 4 && n % 2 == 0) {  /* (?:\p{L}\.){2,}: one token */
         int dotted = 1;
-        for (x = 0; x < n && dotted; x += 2) dotted = Py_UNICODE_ISALPHA(c[x]) && c[x + 1] == '.';
+        for (x = 0; x < n && dotted; x += 2) dotted = is_alpha(c[x]) && c[x + 1] == '.';
         if (dotted) { tok[0] = i; tok[1] = n; return 1; }
     }
     Py_ssize_t p = 0, q = n;
@@ -476,11 +483,12 @@ static int tokenize_line(Words *w, const Py_UCS4 *T, Py_ssize_t a, Py_ssize_t b,
 }
 
 /* ---- Gopher repetition over word hashes ---- */
-static void ngram_keys(const uint64_t *h, Py_ssize_t m, int n, uint64_t *out) {
+/* keys of the n-grams starting at 0..m-1; acc holds the unmixed keys of the (n-1)-grams and is advanced to
+ * the n-grams (so n must grow by one from call to call, starting at 1 with acc zeroed) */
+static void ngram_keys(const uint64_t *h, Py_ssize_t m, int n, uint64_t *acc, uint64_t *out) {
     for (Py_ssize_t i = 0; i < m; i++) {
-        uint64_t k = 0;
-        for (int j = 0; j < n; j++) k = (k * FNVP) ^ h[i + j];
-        out[i] = mix64(k);
+        acc[i] = (acc[i] * FNVP) ^ h[i + n - 1];
+        out[i] = mix64(acc[i]);
     }
 }
 
@@ -493,10 +501,10 @@ static int32_t *cumlen(const Words *w) {  /* cum[i] = characters of the first i 
 }
 
 /* most frequent n-gram (first seen wins ties): its characters with spaces times its count */
-static long long top_chars(const Words *w, const int32_t *cum, int n, uint64_t *keys, Table *t) {
+static long long top_chars(const Words *w, const int32_t *cum, int n, uint64_t *acc, uint64_t *keys, Table *t) {
     Py_ssize_t m = w->n - n + 1;
     if (m <= 0) return 0;
-    ngram_keys(w->h, m, n, keys);
+    ngram_keys(w->h, m, n, acc, keys);
     table_clear(t);
     int32_t best = 0; Py_ssize_t pos = 0;
     for (Py_ssize_t i = 0; i < m; i++) {
@@ -510,10 +518,11 @@ static long long top_chars(const Words *w, const int32_t *cum, int n, uint64_t *
 }
 
 /* characters in repeated n-grams, jumping past each repeat (datatrove's find_all_duplicate) */
-static long long dup_chars(const Words *w, const int32_t *cum, int n, uint64_t *keys, Table *t) {
+static long long dup_chars(const Words *w, const int32_t *cum, int n, uint64_t *acc, uint64_t *keys, Table *t) {
     Py_ssize_t m = w->n - n + 1;
-    if (m <= 1) return 0;
-    ngram_keys(w->h, m, n, keys);
+    if (m <= 0) return 0;
+    ngram_keys(w->h, m, n, acc, keys);
+    if (m == 1) return 0;
     table_clear(t);
     long long rep = 0;
     Py_ssize_t idx = 0;
@@ -588,7 +597,7 @@ static int sent_lookahead(const Py_UCS4 *s, Py_ssize_t n, Py_ssize_t q) {  /* (?
     return q > 0 && q < n && in_set(s[q - 1], FULLSTOPS) && !is_space(s[q]);
 }
 
-static inline int is_word_char(Py_UCS4 c) { return c == '_' || Py_UNICODE_ISALNUM(c); }
+static inline int is_word_char(Py_UCS4 c) { return c == '_' || is_alnum(c); }
 #define AZ(c) ((c) >= 'A' && (c) <= 'Z')
 
 /* matches of C4's sentence-end pattern (gristmill.text.c4._SENT_END), as re.findall counts them */
@@ -657,7 +666,7 @@ static Py_ssize_t remove_citations(Py_UCS4 *s, Py_ssize_t *n) {
     while (r < len) {
         if (s[r] == '[') {
             Py_ssize_t j = r + 1;
-            while (j < len && Py_UNICODE_ISDECIMAL(s[j])) j++;
+            while (j < len && is_decimal(s[j])) j++;
             Py_ssize_t end = -1;
             if (j < len && s[j] == ']') end = j + 1;
             for (int q = 0; end < 0 && WORDS[q]; q++) {
@@ -736,7 +745,7 @@ static PyObject *signals(PyObject *self, PyObject *args) {
     Table tab = {0};
     Dups dl = {0}, dp = {0}, df = {0};
     Py_ssize_t *line_words = NULL, *tokbuf = NULL;
-    uint64_t *keys = NULL;
+    uint64_t *keys = NULL, *acc = NULL;
     int32_t *cum = NULL;
     long long out[N_OUT];
     double entropy = 0.0;
@@ -786,10 +795,12 @@ static PyObject *signals(PyObject *self, PyObject *args) {
     /* Gopher repetition */
     if (table_init(&tab, W.n + 1, 1) < 0) goto done;
     keys = PyMem_Malloc((W.n + 1) * sizeof(uint64_t));
+    acc = PyMem_Calloc(W.n + 1, sizeof(uint64_t));
     cum = cumlen(&W);
-    if (!keys || !cum) { if (!keys) PyErr_NoMemory(); goto done; }
-    for (int k = 2; k <= 4; k++) out[17 + k - 2] = top_chars(&W, cum, k, keys, &tab);
-    for (int k = 5; k <= 10; k++) out[20 + k - 5] = dup_chars(&W, cum, k, keys, &tab);
+    if (!keys || !acc || !cum) { if (!keys || !acc) PyErr_NoMemory(); goto done; }
+    for (Py_ssize_t i = 0; i < W.n; i++) acc[i] = W.h[i];  /* the 1-grams */
+    for (int k = 2; k <= 4; k++) out[17 + k - 2] = top_chars(&W, cum, k, acc, keys, &tab);
+    for (int k = 5; k <= 10; k++) out[20 + k - 5] = dup_chars(&W, cum, k, acc, keys, &tab);
 
     /* unique words and entropy over lower-cased non-symbol words, in first-seen order */
     if (W.nl) {
@@ -828,7 +839,7 @@ static PyObject *signals(PyObject *self, PyObject *args) {
         if (c >= 0x4E00 && c <= 0x9FFF) { nonspace++; letters++; han++; continue; }  /* the common Han block */
         int sp = is_space(c);
         if (sp) spaces += c < 65536; else nonspace++;
-        if (c < 65536) { if (Py_UNICODE_ISALPHA(c)) letters++; if (Py_UNICODE_ISDIGIT(c)) digits++; }
+        if (c < 65536) { if (is_alpha(c)) letters++; if (is_digit(c)) digits++; }
         if (c == 0x2026) ellipsis++;
         if (is_han(c)) { han++; if (c >= 65536) letters++; }
         if (!sp && in_set(c, ZH_PUNCT)) zpunct++;
@@ -992,7 +1003,7 @@ done:
     words_free(&W);
     PyMem_Free(L.start); PyMem_Free(L.end);
     table_free(&tab); table_free(&dl.t); table_free(&dp.t); table_free(&df.t);
-    PyMem_Free(line_words); PyMem_Free(keys); PyMem_Free(cum); PyMem_Free(tokbuf);
+    PyMem_Free(line_words); PyMem_Free(keys); PyMem_Free(acc); PyMem_Free(cum); PyMem_Free(tokbuf);
     return result;
 }
 
@@ -1038,8 +1049,9 @@ fail:
     return NULL;
 }
 
-/* spam_cues(lower_text, cues) -> distinct cues found, as re.findall of the alternation of the cues, longest
- * first, finds them: at each position the longest cue that matches, then on after it */
+/* spam_cues(text, cues) -> distinct cues found in text.lower(), as re.findall of the alternation of the cues,
+ * longest first, finds them: at each position the longest cue that matches, then on after it. The text is
+ * lower-cased character by character; -1 when that is not str.lower (İ, Σ: the caller lowers in Python). */
 static PyObject *spam_cues(PyObject *self, PyObject *args) {
     PyObject *text, *cues;
     if (!PyArg_ParseTuple(args, "UO!", &text, &PyTuple_Type, &cues)) return NULL;
@@ -1050,14 +1062,21 @@ static PyObject *spam_cues(PyObject *self, PyObject *args) {
     unsigned char found[256] = {0};
     Py_UCS4 first[256];
     Py_ssize_t len[256], distinct = 0;
+    uint64_t bloom = 0;            /* first characters: ASCII exactly, others by a hash of 6 bits */
+    unsigned char ascii[128] = {0};
     for (Py_ssize_t k = 0; k < nc; k++) {
         PyObject *cue = PyTuple_GET_ITEM(cues, k);
         if (!PyUnicode_Check(cue)) { PyErr_SetString(PyExc_TypeError, "cues must be str"); return NULL; }
         len[k] = PyUnicode_GET_LENGTH(cue);
         first[k] = len[k] ? PyUnicode_READ_CHAR(cue, 0) : 0;
+        if (first[k] < 128) ascii[first[k]] = 1;
+        else bloom |= (uint64_t)1 << ((first[k] * 0x9E3779B1u) >> 26);
     }
     for (Py_ssize_t p = 0; p < n;) {
         Py_UCS4 c0 = PyUnicode_READ(kind, data, p);
+        if (c0 == 0x130 || c0 == 0x3A3) return PyLong_FromLong(-1);
+        c0 = lower1(c0);
+        if (c0 < 128 ? !ascii[c0] : !((bloom >> ((c0 * 0x9E3779B1u) >> 26)) & 1)) { p++; continue; }
         Py_ssize_t best = -1, best_len = 0;
         for (Py_ssize_t k = 0; k < nc; k++) {
             Py_ssize_t m = len[k];
@@ -1066,7 +1085,7 @@ static PyObject *spam_cues(PyObject *self, PyObject *args) {
             int ck = PyUnicode_KIND(cue);
             const void *cd = PyUnicode_DATA(cue);
             Py_ssize_t x = 1;
-            while (x < m && PyUnicode_READ(ck, cd, x) == PyUnicode_READ(kind, data, p + x)) x++;
+            while (x < m && PyUnicode_READ(ck, cd, x) == lower1(PyUnicode_READ(kind, data, p + x))) x++;
             if (x == m) { best = k; best_len = m; }
         }
         if (best >= 0) {
@@ -1105,7 +1124,7 @@ static PyObject *script_counts(PyObject *self, PyObject *arg) {
         for (Py_ssize_t i = 0; i < n; i++) {
             Py_UCS1 c = b[i];
             if (c < 128) letters += (c | 32) >= 'a' && (c | 32) <= 'z';
-            else letters += Py_UNICODE_ISALPHA(c) != 0;
+            else letters += is_alpha(c) != 0;
         }
     } else {
         for (Py_ssize_t i = 0; i < n; i++) {
@@ -1115,7 +1134,7 @@ static PyObject *script_counts(PyObject *self, PyObject *arg) {
             int h = is_han(c);
             han += h;
             if (c < 65536) {
-                letters += Py_UNICODE_ISALPHA(c) != 0;
+                letters += is_alpha(c) != 0;
                 kana += (c >= 0x3040 && c <= 0x30FF) || (c >= 0x31F0 && c <= 0x31FF) || (c >= 0xFF66 && c <= 0xFF9F);
                 hangul += (c >= 0x1100 && c <= 0x11FF) || (c >= 0x3130 && c <= 0x318F) || (c >= 0xAC00 && c <= 0xD7AF);
             } else letters += h;

@@ -90,14 +90,14 @@ def trad_fraction(nonspace: str, han: int, changed=None) -> float:
 
 def spam_cue_count(text: str, han: int | None = None, count=None) -> int:
     """Distinct spam cue words (gambling, adult, black-hat SEO) in ``text``, case-insensitive. With ``han``
-    (the text's Han characters) 0, only the cues without Han characters are looked for. ``count(lower,
-    cues)``, when given, finds them instead of the regular expression (the C core's)."""
+    (the text's Han characters) 0, only the cues without Han characters are looked for. ``count(text,
+    cues)``, when given, finds them instead of the regular expression (the C core's; -1 when it cannot)."""
+    if count is not None:
+        n = count(text, _cues_longest_first())
+        if n >= 0:
+            return n
     pattern, cues = spam_cues()
     lower = text.lower()
-    if count is not None:
-        if han == 0 and not any(c in lower for c in _cues_without_han()):
-            return 0
-        return count(lower, _cues_longest_first())
     if han == 0 or lower.isascii():
         return len(set(pattern.findall(lower))) if any(c in lower for c in _cues_without_han()) else 0
     return len(set(pattern.findall(lower)))

@@ -122,8 +122,7 @@ def document_signals(text: str, lang: str, families=None) -> dict:
         nonspace = n - c[47]
         out["rp_digit_frac"] = _ratio(c[46], n)
         out["rp_non_alpha"] = _ratio(nonspace - c[45], nonspace)
-        out["rp_url_density"] = _ratio(100 * c[54], n_words) if "://" in text or "www." in text \
-            else (0.0 if n_words else None)
+        out["rp_url_density"] = _ratio(100 * c[54], n_words)  # no URL: 0.0 (None without words), as there
         out["rp_emails"] = c[55]
     if "chinese" in families:
         ns, han = c[48], c[49]
