@@ -185,3 +185,22 @@ def test_script_counts_are_the_python_ones():
     texts += ["".join(rng.choice(pool) for _ in range(rng.randint(0, 12))) for _ in range(20_000)]
     for t in texts:
         assert _c_script_counts(t) == script_counts_py(t), t[:80]
+
+
+def test_bias_term_counts_are_the_python_ones():
+    import random
+    from collections import Counter
+
+    from gristmill.report import bias
+
+    if bias._c_term_counts is None:
+        assert os.environ.get("GRISTMILL_PURE_PYTHON")
+        return
+    cat = bias._CATEGORY["en"]
+    texts = _read(shared("text_en/c4_sample_shared.jsonl"))
+    rng = random.Random(5)
+    texts += ["".join(rng.choice("heHEsmnoawi_1 .'é\n") for _ in range(rng.randint(0, 15))) for _ in range(20_000)]
+    for t in texts:
+        ref = Counter(w for w in map(str.lower, bias._ASCII_WORD.findall(t)) if w in cat)
+        assert Counter(bias._c_term_counts(t, bias._TERMS_EN)) == ref, t[:80]
+    assert bias.count_terms("He said she and HER sister met him; hehe, she's.", "en")["gender.female:she"] == 2

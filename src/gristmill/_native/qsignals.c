@@ -1144,6 +1144,56 @@ static PyObject *script_counts(PyObject *self, PyObject *arg) {
     return Py_BuildValue("(LLLL)", letters, han, kana, hangul);
 }
 
+/* term_counts(text, terms) -> {term: count} over the whole words of ASCII letters of text, lower-cased, that
+ * are in the frozenset terms: re.findall(r"\b[A-Za-z]+\b", text) lower-cased and counted */
+static PyObject *term_counts(PyObject *self, PyObject *args) {
+    PyObject *text, *terms;
+    if (!PyArg_ParseTuple(args, "UO!", &text, &PyFrozenSet_Type, &terms)) return NULL;
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text), longest = 0;
+    PyObject *it = PyObject_GetIter(terms), *t;
+    if (!it) return NULL;
+    while ((t = PyIter_Next(it))) {
+        if (PyUnicode_Check(t) && PyUnicode_GET_LENGTH(t) > longest) longest = PyUnicode_GET_LENGTH(t);
+        Py_DECREF(t);
+    }
+    Py_DECREF(it);
+    if (PyErr_Occurred()) return NULL;
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    PyObject *out = PyDict_New();
+    if (!out) return NULL;
+    char low[64];
+    for (Py_ssize_t i = 0; i < n;) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        if (!word_char(c)) { i++; continue; }
+        Py_ssize_t j = i;
+        int letters = 1;
+        while (j < n) {
+            Py_UCS4 d = PyUnicode_READ(kind, data, j);
+            if (!word_char(d)) break;
+            if (!(d < 128 && (d | 32) >= 'a' && (d | 32) <= 'z')) letters = 0;
+            j++;
+        }
+        if (letters && j - i <= longest && j - i < 64) {
+            for (Py_ssize_t x = i; x < j; x++) low[x - i] = (char)(PyUnicode_READ(kind, data, x) | 32);
+            PyObject *w = PyUnicode_FromStringAndSize(low, j - i);
+            if (!w) { Py_DECREF(out); return NULL; }
+            int r = PySet_Contains(terms, w);
+            if (r > 0) {
+                PyObject *v = PyDict_GetItemWithError(out, w);
+                long cnt = v ? PyLong_AsLong(v) + 1 : 1;
+                PyObject *nv = PyLong_FromLong(cnt);
+                if (!nv || PyDict_SetItem(out, w, nv) < 0) r = -1;
+                Py_XDECREF(nv);
+            }
+            Py_DECREF(w);
+            if (r < 0) { Py_DECREF(out); return NULL; }
+        }
+        i = j;
+    }
+    return out;
+}
+
 static PyObject *word_hash(PyObject *self, PyObject *arg) {
     if (!PyUnicode_Check(arg)) { PyErr_SetString(PyExc_TypeError, "a str"); return NULL; }
     Py_ssize_t n = PyUnicode_GET_LENGTH(arg);
@@ -1175,6 +1225,7 @@ static PyMethodDef METHODS[] = {
     {"signals", signals, METH_VARARGS, "Counts behind the quality signals of one document."},
     {"word_hash", word_hash, METH_O, "The 64-bit hash signals() gives a word."},
     {"tokens", tokens, METH_O, "The words signals() counts for a non-Chinese text."},
+    {"term_counts", term_counts, METH_VARARGS, "Whole ASCII-letter words of a text, lower-cased, that are terms."},
     {"script_counts", script_counts, METH_O, "(letters, han, kana, hangul) characters of a text."},
     {"spam_cues", spam_cues, METH_VARARGS, "Distinct cues in a lower-cased text (longest match first)."},
     {"han_changed", han_changed, METH_VARARGS, "Han characters of a that b changes (same length)."},

@@ -15,8 +15,16 @@ Counter()
 
 from __future__ import annotations
 
+import os
 import re
 from collections import Counter
+
+try:  # the C core (gristmill.text.native), when built
+    from gristmill._qsignals import term_counts as _c_term_counts
+except ImportError:
+    _c_term_counts = None
+if os.environ.get("GRISTMILL_PURE_PYTHON"):
+    _c_term_counts = None
 
 # group.category -> terms. Chinese lists avoid single characters that mostly occur inside unrelated words.
 TERMS: dict[str, dict[str, list[str]]] = {
@@ -52,6 +60,7 @@ def _pattern(lang: str) -> re.Pattern:
 
 _PATTERNS = {lg: _pattern(lg) for lg in LANGS}
 _CATEGORY = {lg: {w: c for c, ws in TERMS[lg].items() for w in ws} for lg in LANGS}
+_TERMS_EN = frozenset(_CATEGORY["en"])
 _ASCII_WORD = re.compile(r"\b[A-Za-z]+\b")  # a whole word of ASCII letters (the English terms are such words)
 
 
@@ -59,7 +68,10 @@ def count_terms(text: str, lang: str) -> Counter:
     """Counts keyed ``CATEGORY:TERM`` of every listed term of ``lang`` in ``text``."""
     if lang == "en":  # whole words, case-insensitive: one pass over the words, then a set lookup
         cat = _CATEGORY[lang]
-        found = Counter(w for w in map(str.lower, _ASCII_WORD.findall(text)) if w in cat)
+        if _c_term_counts is not None:
+            found = Counter(_c_term_counts(text, _TERMS_EN))
+        else:
+            found = Counter(w for w in map(str.lower, _ASCII_WORD.findall(text)) if w in cat)
     else:
         found = Counter(_PATTERNS[lang].findall(text))
     cat = _CATEGORY[lang]
