@@ -18,6 +18,7 @@ from gristmill.record import set_path
 
 EXT = {"jsonl": ".jsonl", "parquet": ".parquet"}
 COMP_EXT = {"none": "", "gzip": ".gz", "zstd": ".zst"}
+SLICE_ROWS = 256  # rows serialised to JSON at a time
 
 
 def output_name(stem: str, fmt: str, compression: str) -> str:
@@ -78,7 +79,8 @@ class RecordWriter:
             return
         if self._sink is None:
             self._sink = _open_text_sink(self.file.tmp, self.compression)
-        self._sink.write(jsonl_bytes(table, self.text_field, self.id_field))
+        for off in range(0, table.num_rows, SLICE_ROWS):  # a slice at a time: memory stays flat
+            self._sink.write(jsonl_bytes(table.slice(off, SLICE_ROWS), self.text_field, self.id_field))
 
     def close(self) -> bool:
         """Finish and rename into place; returns False (and writes nothing) if no row was written."""
