@@ -7,7 +7,9 @@
 Splits ``plain.jsonl`` into English and Chinese files (by ``plain.meta.jsonl``), then times, each in its own
 process under ``/usr/bin/time -v`` (wall time, peak RSS): datatrove 0.10.1 (GopherRepetition -> GopherQuality
 -> C4 -> FineWeb, the peer-bench runner) and ``gristmill run`` with langid + the full quality signal set +
-the bilingual preset, both with one worker.
+the bilingual preset, both with one worker; and the same gristmill run without its C core
+(``GRISTMILL_PURE_PYTHON=1``: the Python reference of the signals), the baseline the C core is measured against.
+``--skip-python`` leaves that run out.
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ def main() -> None:
     ap.add_argument("--peer-bench", default=str(HERE.parent.parent / "shared" / "peer-bench"))
     ap.add_argument("--results", default=str(HERE / "results" / "quality.json"))
     ap.add_argument("--skip-datatrove", action="store_true")
+    ap.add_argument("--skip-python", action="store_true", help="no run without the C core")
     a = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench-quality-"))
     rows = []
@@ -72,10 +75,16 @@ def main() -> None:
                                            "--input", str(path), "--out", str(tmp / f"dt-{lang}"), "--workers", "1"])
                 runs["datatrove"]["kept"] = sum(count_lines(f) for f in (tmp / f"dt-{lang}" / "kept").rglob("*")
                                                 if f.is_file())
-            runs["gristmill"] = timed([sys.executable, "-m", "gristmill", "run", str(tmp / "recipe.yaml"), "--input",
-                                       str(path), "--output", str(tmp / f"gm-{lang}"), "--workers", "1", "--quiet"])
-            m = json.loads((tmp / f"gm-{lang}" / "manifest.json").read_text())
-            runs["gristmill"]["kept"] = m["counts"]["kept"]
+            variants = {"gristmill": {}} if a.skip_python else {"gristmill": {}, "gristmill-python":
+                                                                   {"GRISTMILL_PURE_PYTHON": "1"}}
+            for tool, extra in variants.items():
+                env = {k: v for k, v in os.environ.items() if k != "GRISTMILL_PURE_PYTHON"} | extra
+                out = tmp / f"{tool}-{lang}"
+                runs[tool] = timed([sys.executable, "-m", "gristmill", "run", str(tmp / "recipe.yaml"), "--input",
+                                    str(path), "--output", str(out), "--workers", "1", "--quiet"], env=env)
+                runs[tool]["kept"] = json.loads((out / "manifest.json").read_text())["counts"]["kept"]
+            if "gristmill-python" in runs and runs["gristmill-python"]["kept"] != runs["gristmill"]["kept"]:
+                raise SystemExit(f"{lang}: the C core and the Python reference kept different documents")
             for tool, r in runs.items():
                 r.pop("stdout", None)
                 rows.append({"tool": tool, "lang": lang, "docs": docs, "mb": round(mb, 1), **r,
