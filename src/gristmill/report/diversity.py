@@ -13,9 +13,11 @@ distinct-n on Chinese, which needs no segmenter).
 
 from __future__ import annotations
 
-import math
 import re
-from collections import Counter
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _CJK_LANGS = {"zh", "ja", "yue", "wuu"}
@@ -28,33 +30,92 @@ def units(text: str, lang: str) -> list[str]:
     return [w.lower() for w in _WORD.findall(text)]
 
 
+_ALNUM_BMP: np.ndarray | None = None
+
+
+def _alnum_codes(text: str) -> np.ndarray:
+    """Code points of the characters of ``text`` that str.isalnum accepts (the units of a CJK text)."""
+    global _ALNUM_BMP
+    if _ALNUM_BMP is None:
+        _ALNUM_BMP = np.array([chr(i).isalnum() for i in range(0x10000)], dtype=bool)
+    cp = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), np.uint32)
+    bmp = cp < 0x10000
+    keep = np.zeros(len(cp), dtype=bool)
+    keep[bmp] = _ALNUM_BMP[cp[bmp]]
+    if not bmp.all():
+        for i in np.nonzero(~bmp)[0].tolist():
+            keep[i] = chr(int(cp[i])).isalnum()
+    return cp[keep].astype(np.int64)
+
+
+def _encode(docs: list[list[str]]) -> tuple[np.ndarray, np.ndarray]:
+    """(dense integer ids of all units, one document after another; units per document)."""
+    lens = np.fromiter(map(len, docs), np.int64, len(docs))
+    flat = [w for u in docs for w in u]
+    if not flat:
+        return np.zeros(0, np.int64), lens
+    return pa.array(flat, pa.string()).dictionary_encode().indices.to_numpy().astype(np.int64), lens
+
+
+def _count_distinct(values: np.ndarray) -> int:
+    return int(pc.count_distinct(pa.array(values)).as_py()) if len(values) else 0
+
+
+def _distinct(ids: np.ndarray, lens: np.ndarray, n: int) -> float:
+    """ids are small non-negative integers (dictionary indices or code points)."""
+    total = int(np.maximum(lens - n + 1, 0).sum())
+    if not total:
+        return 0.0
+    if n == 1:
+        return _count_distinct(ids) / total
+    v = int(ids.max()) + 1
+    if v ** n >= 2 ** 63:  # too many distinct units to pack n of them into 64 bits: tuples
+        starts = np.cumsum(lens) - lens
+        seen = {tuple(ids[s + i:s + i + n].tolist()) for s, m in zip(starts.tolist(), lens.tolist(), strict=True)
+                for i in range(m - n + 1)}
+        return len(seen) / total
+    keys = ids.copy()
+    for j in range(1, n):
+        keys[:len(ids) - j] = keys[:len(ids) - j] * v + ids[j:]
+    pos = np.arange(len(ids)) - np.repeat(np.cumsum(lens) - lens, lens)  # position within its document
+    return _count_distinct(keys[pos <= np.repeat(lens, lens) - n]) / total
+
+
 def distinct_n(docs: list[list[str]], n: int) -> float:
-    """Distinct n-grams over all n-grams of the documents (0 when there are none)."""
-    seen: set = set()
-    total = 0
-    for u in docs:
-        grams = [tuple(u[i:i + n]) for i in range(len(u) - n + 1)]
-        total += len(grams)
-        seen.update(grams)
-    return len(seen) / total if total else 0.0
+    """Distinct n-grams over all n-grams of the documents (0 when there are none); n-grams do not cross
+    documents."""
+    ids, lens = _encode(docs)
+    return _distinct(ids, lens, n)
+
+
+def _entropy(ids: np.ndarray) -> float:
+    if not len(ids):
+        return 0.0
+    counts = np.bincount(ids)
+    p = counts[counts > 0] / len(ids)
+    return float(-(p * np.log2(p)).sum())
 
 
 def entropy_bits(docs: list[list[str]]) -> float:
     """Shannon entropy (bits) of the unigram distribution."""
-    c = Counter(w for u in docs for w in u)
-    total = sum(c.values())
-    return -sum(v / total * math.log2(v / total) for v in c.values()) if total else 0.0
+    return _entropy(_encode(docs)[0])
 
 
 def measure(texts: list[tuple[str, str]]) -> dict[str, dict]:
     """Per language (from ``(lang, text)`` pairs): documents, distinct-1/2/3, vocabulary size and entropy."""
-    by: dict[str, list[list[str]]] = {}
+    by: dict[str, list[str]] = {}
     for lang, t in texts:
-        by.setdefault(lang, []).append(units(t, lang))
+        by.setdefault(lang, []).append(t)
     out = {}
-    for lang, docs in sorted(by.items(), key=lambda kv: -len(kv[1])):
-        out[lang] = {"docs": len(docs), "units": sum(map(len, docs)),
-                     "distinct_1": round(distinct_n(docs, 1), 4), "distinct_2": round(distinct_n(docs, 2), 4),
-                     "distinct_3": round(distinct_n(docs, 3), 4),
-                     "vocabulary": len({w for u in docs for w in u}), "entropy_bits": round(entropy_bits(docs), 3)}
+    for lang, ts in sorted(by.items(), key=lambda kv: -len(kv[1])):
+        if lang in _CJK_LANGS:
+            codes = [_alnum_codes(t) for t in ts]
+            lens = np.fromiter(map(len, codes), np.int64, len(codes))
+            ids = np.concatenate(codes) if codes else np.zeros(0, np.int64)
+        else:
+            ids, lens = _encode([units(t, lang) for t in ts])
+        out[lang] = {"docs": len(ts), "units": int(lens.sum()),
+                     "distinct_1": round(_distinct(ids, lens, 1), 4), "distinct_2": round(_distinct(ids, lens, 2), 4),
+                     "distinct_3": round(_distinct(ids, lens, 3), 4),
+                     "vocabulary": _count_distinct(ids), "entropy_bits": round(_entropy(ids), 3)}
     return out
