@@ -17,7 +17,6 @@ import re
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _CJK_LANGS = {"zh", "ja", "yue", "wuu"}
@@ -58,7 +57,11 @@ def _encode(docs: list[list[str]]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _count_distinct(values: np.ndarray) -> int:
-    return int(pc.count_distinct(pa.array(values)).as_py()) if len(values) else 0
+    """Distinct values (sorts ``values`` in place: a copy the caller owns)."""
+    if not len(values):
+        return 0
+    values.sort()
+    return int(np.count_nonzero(values[1:] != values[:-1])) + 1
 
 
 def _distinct(ids: np.ndarray, lens: np.ndarray, n: int) -> float:
@@ -67,7 +70,7 @@ def _distinct(ids: np.ndarray, lens: np.ndarray, n: int) -> float:
     if not total:
         return 0.0
     if n == 1:
-        return _count_distinct(ids) / total
+        return int(np.count_nonzero(np.bincount(ids))) / total
     v = int(ids.max()) + 1
     if v ** n >= 2 ** 63:  # too many distinct units to pack n of them into 64 bits: tuples
         starts = np.cumsum(lens) - lens
@@ -77,8 +80,11 @@ def _distinct(ids: np.ndarray, lens: np.ndarray, n: int) -> float:
     keys = ids.copy()
     for j in range(1, n):
         keys[:len(ids) - j] = keys[:len(ids) - j] * v + ids[j:]
-    pos = np.arange(len(ids)) - np.repeat(np.cumsum(lens) - lens, lens)  # position within its document
-    return _count_distinct(keys[pos <= np.repeat(lens, lens) - n]) / total
+    valid = np.ones(len(ids), dtype=bool)  # not among the last n-1 units of its document
+    ends = np.cumsum(lens)
+    for j in range(1, n):
+        valid[(ends - j)[lens >= j]] = False
+    return _count_distinct(keys[valid]) / total  # keys[valid] is a copy
 
 
 def distinct_n(docs: list[list[str]], n: int) -> float:
@@ -117,5 +123,6 @@ def measure(texts: list[tuple[str, str]]) -> dict[str, dict]:
         out[lang] = {"docs": len(ts), "units": int(lens.sum()),
                      "distinct_1": round(_distinct(ids, lens, 1), 4), "distinct_2": round(_distinct(ids, lens, 2), 4),
                      "distinct_3": round(_distinct(ids, lens, 3), 4),
-                     "vocabulary": _count_distinct(ids), "entropy_bits": round(_entropy(ids), 3)}
+                     "vocabulary": int(np.count_nonzero(np.bincount(ids))) if len(ids) else 0,
+                     "entropy_bits": round(_entropy(ids), 3)}
     return out
