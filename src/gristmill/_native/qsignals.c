@@ -763,7 +763,12 @@ static PyObject *signals(PyObject *self, PyObject *args) {
 
     /* words, and how many fall on each line */
     if (!zh) {
-        tokbuf = PyMem_Malloc((2 * n + 2) * sizeof(Py_ssize_t));
+        Py_ssize_t longest = 0, run = 0;  /* a chunk has at most as many tokens as characters */
+        for (Py_ssize_t i = 0; i < n; i++) {
+            run = is_space(T[i]) ? 0 : run + 1;
+            if (run > longest) longest = run;
+        }
+        tokbuf = PyMem_Malloc((2 * longest + 2) * sizeof(Py_ssize_t));
         if (!tokbuf) { PyErr_NoMemory(); goto done; }
         for (Py_ssize_t li = 0; li < L.n; li++) {
             Py_ssize_t before = W.n;
