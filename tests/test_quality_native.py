@@ -204,3 +204,27 @@ def test_bias_term_counts_are_the_python_ones():
         ref = Counter(w for w in map(str.lower, bias._ASCII_WORD.findall(t)) if w in cat)
         assert Counter(bias._c_term_counts(t, bias._TERMS_EN)) == ref, t[:80]
     assert bias.count_terms("He said she and HER sister met him; hehe, she's.", "en")["gender.female:she"] == 2
+
+
+def test_cue_counts_are_the_regular_expressions():
+    # spam cues (lower-cased, longest first) and the Chinese bias terms (with 其他 not counted as 他)
+    import random
+    from collections import Counter
+
+    from gristmill.report import bias
+    from gristmill.text.chinese import _cues_longest_first, spam_cue_count, spam_cues
+
+    if native._qsignals is None:
+        assert os.environ.get("GRISTMILL_PURE_PYTHON")
+        return
+    count = native._qsignals.count_cues
+    pattern, cues = spam_cues()
+    rng = random.Random(11)
+    alphabet = "".join(sorted(set("".join(cues)))) + "其他她男人孩子 aYABObet365İΣ"
+    texts = _read(shared("text_zh/chinesewebtext_cc2021_43_shared.jsonl"))
+    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 14))) for _ in range(30_000)]
+    for t in texts:
+        assert spam_cue_count(t, None, count) == len(set(pattern.findall(t.lower()))), t[:80]
+        zh = bias._TERMS_LONGEST_FIRST["zh"]
+        assert Counter(count(t, zh, False, bias._NOT_AFTER)) == Counter(bias._PATTERNS["zh"].findall(t)), t[:80]
+    assert count("İ yabo", _cues_longest_first(), True, {}) is None  # İ lower-cases to two characters

@@ -1054,19 +1054,22 @@ fail:
     return NULL;
 }
 
-/* spam_cues(text, cues) -> distinct cues found in text.lower(), as re.findall of the alternation of the cues,
- * longest first, finds them: at each position the longest cue that matches, then on after it. The text is
- * lower-cased character by character; -1 when that is not str.lower (İ, Σ: the caller lowers in Python). */
-static PyObject *spam_cues(PyObject *self, PyObject *args) {
-    PyObject *text, *cues;
-    if (!PyArg_ParseTuple(args, "UO!", &text, &PyTuple_Type, &cues)) return NULL;
+/* count_cues(text, cues, lower, not_after) -> {cue: count}, as re.findall of the alternation of the cues, longest
+ * first, finds them: at each position the longest cue that matches, then on after it. With lower, the text is
+ * lower-cased character by character first (None when that is not str.lower: İ, Σ; the caller falls back).
+ * not_after maps a cue to the characters that must not precede it (a look-behind such as (?<!其)他). */
+static PyObject *count_cues(PyObject *self, PyObject *args) {
+    PyObject *text, *cues, *not_after;
+    int lower;
+    if (!PyArg_ParseTuple(args, "UO!pO!", &text, &PyTuple_Type, &cues, &lower, &PyDict_Type, &not_after)) return NULL;
     Py_ssize_t nc = PyTuple_GET_SIZE(cues), n = PyUnicode_GET_LENGTH(text);
     if (nc > 256) { PyErr_SetString(PyExc_ValueError, "at most 256 cues"); return NULL; }
     int kind = PyUnicode_KIND(text);
     const void *data = PyUnicode_DATA(text);
-    unsigned char found[256] = {0};
+    Py_ssize_t counts[256] = {0};
     Py_UCS4 first[256];
-    Py_ssize_t len[256], distinct = 0;
+    Py_ssize_t len[256];
+    PyObject *excl[256];
     uint64_t bloom = 0;            /* first characters: ASCII exactly, others by a hash of 6 bits */
     unsigned char ascii[128] = {0};
     for (Py_ssize_t k = 0; k < nc; k++) {
@@ -1074,13 +1077,18 @@ static PyObject *spam_cues(PyObject *self, PyObject *args) {
         if (!PyUnicode_Check(cue)) { PyErr_SetString(PyExc_TypeError, "cues must be str"); return NULL; }
         len[k] = PyUnicode_GET_LENGTH(cue);
         first[k] = len[k] ? PyUnicode_READ_CHAR(cue, 0) : 0;
+        excl[k] = PyDict_GetItemWithError(not_after, cue);
+        if (!excl[k] && PyErr_Occurred()) return NULL;
+        if (excl[k] && !PyUnicode_Check(excl[k])) { PyErr_SetString(PyExc_TypeError, "not_after values must be str"); return NULL; }
         if (first[k] < 128) ascii[first[k]] = 1;
         else bloom |= (uint64_t)1 << ((first[k] * 0x9E3779B1u) >> 26);
     }
     for (Py_ssize_t p = 0; p < n;) {
         Py_UCS4 c0 = PyUnicode_READ(kind, data, p);
-        if (c0 == 0x130 || c0 == 0x3A3) return PyLong_FromLong(-1);
-        c0 = lower1(c0);
+        if (lower) {
+            if (c0 == 0x130 || c0 == 0x3A3) Py_RETURN_NONE;
+            c0 = lower1(c0);
+        }
         if (c0 < 128 ? !ascii[c0] : !((bloom >> ((c0 * 0x9E3779B1u) >> 26)) & 1)) { p++; continue; }
         Py_ssize_t best = -1, best_len = 0;
         for (Py_ssize_t k = 0; k < nc; k++) {
@@ -1090,15 +1098,38 @@ static PyObject *spam_cues(PyObject *self, PyObject *args) {
             int ck = PyUnicode_KIND(cue);
             const void *cd = PyUnicode_DATA(cue);
             Py_ssize_t x = 1;
-            while (x < m && PyUnicode_READ(ck, cd, x) == lower1(PyUnicode_READ(kind, data, p + x))) x++;
-            if (x == m) { best = k; best_len = m; }
+            while (x < m) {
+                Py_UCS4 c = PyUnicode_READ(kind, data, p + x);
+                if (lower) {
+                    if (c == 0x130 || c == 0x3A3) Py_RETURN_NONE;
+                    c = lower1(c);
+                }
+                if (PyUnicode_READ(ck, cd, x) != c) break;
+                x++;
+            }
+            if (x < m) continue;
+            if (excl[k] && p > 0) {
+                Py_UCS4 prev = PyUnicode_READ(kind, data, p - 1);
+                if (lower) prev = lower1(prev);
+                if (PyUnicode_FindChar(excl[k], prev, 0, PyUnicode_GET_LENGTH(excl[k]), 1) >= 0) continue;
+            }
+            best = k; best_len = m;
         }
-        if (best >= 0) {
-            if (!found[best]) { found[best] = 1; distinct++; }
-            p += best_len;
-        } else p++;
+        if (best >= 0) { counts[best]++; p += best_len; }
+        else p++;
     }
-    return PyLong_FromSsize_t(distinct);
+    PyObject *out = PyDict_New();
+    if (!out) return NULL;
+    for (Py_ssize_t k = 0; k < nc; k++) {
+        if (!counts[k]) continue;
+        PyObject *cue = PyTuple_GET_ITEM(cues, k);
+        PyObject *v = PyDict_GetItemWithError(out, cue);
+        if (!v && PyErr_Occurred()) { Py_DECREF(out); return NULL; }
+        PyObject *nv = PyLong_FromSsize_t(counts[k] + (v ? PyLong_AsSsize_t(v) : 0));
+        if (!nv || PyDict_SetItem(out, cue, nv) < 0) { Py_XDECREF(nv); Py_DECREF(out); return NULL; }
+        Py_DECREF(nv);
+    }
+    return out;
 }
 
 /* han_changed(a, b) -> positions where a and b (of one length) differ at a Han character of a */
@@ -1232,7 +1263,7 @@ static PyMethodDef METHODS[] = {
     {"tokens", tokens, METH_O, "The words signals() counts for a non-Chinese text."},
     {"term_counts", term_counts, METH_VARARGS, "Whole ASCII-letter words of a text, lower-cased, that are terms."},
     {"script_counts", script_counts, METH_O, "(letters, han, kana, hangul) characters of a text."},
-    {"spam_cues", spam_cues, METH_VARARGS, "Distinct cues in a lower-cased text (longest match first)."},
+    {"count_cues", count_cues, METH_VARARGS, "Counts of the cues found in a text (longest match first)."},
     {"han_changed", han_changed, METH_VARARGS, "Han characters of a that b changes (same length)."},
     {"init", init, METH_VARARGS, "init(symbols, prefixes, suffixes, piece, abbreviations, contractions, emoticons, units): tokenizer sets."},
     {NULL, NULL, 0, NULL}};

@@ -20,11 +20,12 @@ import re
 from collections import Counter
 
 try:  # the C core (gristmill.text.native), when built
+    from gristmill._qsignals import count_cues as _c_count_cues
     from gristmill._qsignals import term_counts as _c_term_counts
 except ImportError:
-    _c_term_counts = None
+    _c_term_counts = _c_count_cues = None
 if os.environ.get("GRISTMILL_PURE_PYTHON"):
-    _c_term_counts = None
+    _c_term_counts = _c_count_cues = None
 
 # group.category -> terms. Chinese lists avoid single characters that mostly occur inside unrelated words.
 TERMS: dict[str, dict[str, list[str]]] = {
@@ -50,6 +51,7 @@ TERMS: dict[str, dict[str, list[str]]] = {
 LANGS = tuple(TERMS)
 # terms that also occur inside unrelated words: 其他 ("other") is not a man
 _CONTEXT = {"他": "(?<!其)他"}
+_NOT_AFTER = {"他": "其"}  # the same rule for the C core: characters that must not precede the term
 
 
 def _pattern(lang: str) -> re.Pattern:
@@ -61,6 +63,8 @@ def _pattern(lang: str) -> re.Pattern:
 _PATTERNS = {lg: _pattern(lg) for lg in LANGS}
 _CATEGORY = {lg: {w: c for c, ws in TERMS[lg].items() for w in ws} for lg in LANGS}
 _TERMS_EN = frozenset(_CATEGORY["en"])
+_TERMS_LONGEST_FIRST = {lg: tuple(sorted({w for ws in TERMS[lg].values() for w in ws}, key=len, reverse=True))
+                        for lg in LANGS}
 _ASCII_WORD = re.compile(r"\b[A-Za-z]+\b")  # a whole word of ASCII letters (the English terms are such words)
 
 
@@ -72,6 +76,8 @@ def count_terms(text: str, lang: str) -> Counter:
             found = Counter(_c_term_counts(text, _TERMS_EN))
         else:
             found = Counter(w for w in map(str.lower, _ASCII_WORD.findall(text)) if w in cat)
+    elif _c_count_cues is not None:
+        found = Counter(_c_count_cues(text, _TERMS_LONGEST_FIRST[lang], False, _NOT_AFTER))
     else:
         found = Counter(_PATTERNS[lang].findall(text))
     cat = _CATEGORY[lang]

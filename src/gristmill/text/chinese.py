@@ -91,11 +91,12 @@ def trad_fraction(nonspace: str, han: int, changed=None) -> float:
 def spam_cue_count(text: str, han: int | None = None, count=None) -> int:
     """Distinct spam cue words (gambling, adult, black-hat SEO) in ``text``, case-insensitive. With ``han``
     (the text's Han characters) 0, only the cues without Han characters are looked for. ``count(text,
-    cues)``, when given, finds them instead of the regular expression (the C core's; -1 when it cannot)."""
+    cues, lower, not_after)``, when given, finds them instead of the regular expression (the C core's
+    ``count_cues``; None when it cannot)."""
     if count is not None:
-        n = count(text, _cues_longest_first())
-        if n >= 0:
-            return n
+        found = count(text, _cues_longest_first(), True, {})
+        if found is not None:
+            return len(found)
     pattern, cues = spam_cues()
     lower = text.lower()
     if han == 0 or lower.isascii():

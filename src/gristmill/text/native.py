@@ -135,5 +135,5 @@ def document_signals(text: str, lang: str, families=None) -> dict:
             out["zh_trad_frac"] = round(trad_fraction("".join(text.split()), han, _qsignals.han_changed), 4) \
                 if han else 0.0
             out["zh_punct_density"] = round(c[53] / ns, 4) if han else 0.0
-            out["zh_spam_cues"] = spam_cue_count(text, han, _qsignals.spam_cues)
+            out["zh_spam_cues"] = spam_cue_count(text, han, _qsignals.count_cues)
     return out
