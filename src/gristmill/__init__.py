@@ -14,6 +14,16 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+import os as _os  # noqa: E402
+
+if "ARROW_DEFAULT_MEMORY_POOL" not in _os.environ:
+    # Arrow batches come and go: the system allocator gives their memory back, mimalloc (pyarrow's default)
+    # keeps it (measured: peak RSS of a run ~10% lower, and no slower). Set the variable to choose another.
+    _os.environ["ARROW_DEFAULT_MEMORY_POOL"] = "system"
+    import pyarrow as _pa
+
+    _pa.set_memory_pool(_pa.system_memory_pool())
+
 from gristmill.errors import GristmillError, RecipeError  # noqa: E402
 from gristmill.exec.local import run  # noqa: E402
 from gristmill.recipe import Recipe, load_recipe  # noqa: E402
