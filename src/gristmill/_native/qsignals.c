@@ -1,6 +1,6 @@
 /* gristmill._qsignals: the quality step's per-document counts in C, in one pass per structure.
  *
- * The Python reference is gristmill.steps.quality.document_signals; gristmill.text.fast composes the
+ * The Python reference is gristmill.steps.quality.reference_signals; gristmill.text.native composes the
  * same signal values from the counts returned here, and tests/test_quality_native.py checks that the two
  * agree on every document of the shared English and Chinese data. Text is read as code points, so
  * lengths, lines (str.splitlines), whitespace (str.split), letters (str.isalpha) and cases (str.isupper,
@@ -538,41 +538,34 @@ static long long dup_chars(const Words *w, const int32_t *cum, int n, uint64_t *
 /* ---- lines ---- */
 typedef struct { Py_ssize_t *start, *end; Py_ssize_t n; } Lines;
 
+static int lines_push(Lines *L, Py_ssize_t *cap, Py_ssize_t start, Py_ssize_t end) {
+    if (L->n == *cap) {
+        *cap = *cap ? *cap * 2 : 64;
+        Py_ssize_t *a = PyMem_Realloc(L->start, *cap * sizeof(Py_ssize_t));
+        if (!a) { PyErr_NoMemory(); return -1; }
+        L->start = a;
+        a = PyMem_Realloc(L->end, *cap * sizeof(Py_ssize_t));
+        if (!a) { PyErr_NoMemory(); return -1; }
+        L->end = a;
+    }
+    L->start[L->n] = start;
+    L->end[L->n] = end;
+    L->n++;
+    return 0;
+}
+
 static int split_lines(const Py_UCS4 *T, Py_ssize_t len, Lines *L) {  /* str.splitlines() */
-    Py_ssize_t cap = 64, n = 0, s = 0, i = 0;
-    L->start = PyMem_Malloc(cap * sizeof(Py_ssize_t));
-    L->end = PyMem_Malloc(cap * sizeof(Py_ssize_t));
-    if (!L->start || !L->end) { PyErr_NoMemory(); return -1; }
+    Py_ssize_t cap = 0, s = 0, i = 0;
+    L->n = 0;
     while (i < len) {
         Py_UCS4 c = T[i];
         if (c < 128 ? (c >= 10 && c <= 13) || (c >= 28 && c <= 30) : Py_UNICODE_ISLINEBREAK(c)) {
-            if (n == cap) {
-                cap *= 2;
-                Py_ssize_t *a = PyMem_Realloc(L->start, cap * sizeof(Py_ssize_t));
-                if (!a) { PyErr_NoMemory(); return -1; }
-                L->start = a;
-                a = PyMem_Realloc(L->end, cap * sizeof(Py_ssize_t));
-                if (!a) { PyErr_NoMemory(); return -1; }
-                L->end = a;
-            }
-            L->start[n] = s; L->end[n] = i; n++;
+            if (lines_push(L, &cap, s, i) < 0) return -1;
             i += (c == '\r' && i + 1 < len && T[i + 1] == '\n') ? 2 : 1;
             s = i;
         } else i++;
     }
-    if (s < len) {
-        if (n == cap) {
-            cap += 1;
-            Py_ssize_t *a = PyMem_Realloc(L->start, cap * sizeof(Py_ssize_t));
-            if (!a) { PyErr_NoMemory(); return -1; }
-            L->start = a;
-            a = PyMem_Realloc(L->end, cap * sizeof(Py_ssize_t));
-            if (!a) { PyErr_NoMemory(); return -1; }
-            L->end = a;
-        }
-        L->start[n] = s; L->end[n] = len; n++;
-    }
-    L->n = n;
+    if (s < len && lines_push(L, &cap, s, len) < 0) return -1;
     return 0;
 }
 
@@ -732,7 +725,7 @@ static Py_ssize_t count_emails(const Py_UCS4 *T, Py_ssize_t n) {
 
 #define N_OUT 56
 
-/* signals(text, zh, words, stops, recount) -> tuple of counts (see gristmill.text.fast for the layout) */
+/* signals(text, zh, words, stops, recount) -> tuple of counts (see gristmill.text.native for the layout) */
 static PyObject *signals(PyObject *self, PyObject *args) {
     PyObject *text, *wordlist, *recount;
     int zh;
@@ -1268,6 +1261,7 @@ static PyMethodDef METHODS[] = {
     {"init", init, METH_VARARGS, "init(symbols, prefixes, suffixes, piece, abbreviations, contractions, emoticons, units): tokenizer sets."},
     {NULL, NULL, 0, NULL}};
 
-static struct PyModuleDef MODULE = {PyModuleDef_HEAD_INIT, "_qsignals", "Quality-signal counts in C.", -1, METHODS};
+static struct PyModuleDef MODULE = {PyModuleDef_HEAD_INIT, "_qsignals", "Quality-signal counts in C.", -1, METHODS,
+                                    NULL, NULL, NULL, NULL};
 
 PyMODINIT_FUNC PyInit__qsignals(void) { return PyModule_Create(&MODULE); }
