@@ -109,6 +109,9 @@ def test_edge_texts(text, lang):
 
 def test_dispatch_uses_the_core():
     if native.AVAILABLE:
+        native._setup()
+        assert len(native._counts("One line.", "en")) == len(native.COUNTS)  # the C layout and its names
+        assert len(native._counts("一行。", "zh")) == len(native.COUNTS)
         text = "A short text. It has two sentences!"
         assert document_signals(text, "en") == native.document_signals(text, "en", FAMILIES)
 

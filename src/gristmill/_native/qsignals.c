@@ -975,9 +975,10 @@ static PyObject *signals(PyObject *self, PyObject *args) {
         PyMem_Free(wk); PyMem_Free(cover); table_free(&t13);
     }
 
+    /* the layout gristmill.text.native.COUNTS names, in order */
     out[0] = n; out[1] = W.n; out[2] = L.n; out[3] = W.nl; out[4] = W.nonsym_chars;
     out[5] = hashes; out[6] = ellipsis; out[7] = bullets; out[8] = ell_lines; out[9] = W.alpha;
-    out[10] = __builtin_popcountll(W.stop_found);
+    for (uint64_t b = W.stop_found; b; b &= b - 1) out[10]++;  /* distinct stop words: bits set */
     out[11] = dp.dups; out[12] = dp.chars; out[13] = dp.items;
     out[14] = dl.dups; out[15] = dl.chars; out[16] = dl.items;
     out[26] = c4_kept; out[27] = sentences; out[28] = no_term; out[29] = L.n; out[30] = lorem; out[31] = curly;

@@ -66,6 +66,17 @@ def _count_en(line: str) -> int:
     return len(_tokens(line))
 
 
+# what _qsignals.signals returns, in order (qsignals.c fills them at the end of signals())
+COUNTS = ("chars", "words", "lines", "nonsym_words", "nonsym_chars", "hashes", "ellipses", "bullet_lines",
+          "ellipsis_lines", "alpha_words", "stop_words", "dup_paras", "dup_para_chars", "paras",
+          "dup_lines", "dup_line_chars", "nl_lines", "top2", "top3", "top4", "dup5", "dup6", "dup7",
+          "dup8", "dup9", "dup10", "c4_kept", "c4_sentences", "c4_no_terminal", "c4_lines", "c4_lorem",
+          "c4_curly", "c4_javascript", "c4_policy", "c4_citations", "fw_lines", "fw_punct", "fw_short",
+          "fw_dup_chars", "fw_chars", "fw_newlines", "fw_words", "distinct_words", "entropy",
+          "caps_words", "letters", "digits", "spaces", "nonspace", "han", "zh_lines", "zh_line_chars",
+          "rep13_chars", "zh_punct", "urls", "emails")
+
+
 def _counts(text: str, lang: str) -> tuple:
     if lang == "zh":
         import rjieba
@@ -92,63 +103,65 @@ def batch_signals(texts: list[str], langs: list[str], families=None) -> dict[str
         from gristmill.steps.quality import FAMILIES as families
     rows = [_counts(t, lang) for t, lang in zip(texts, langs, strict=True)]
     m = len(rows)
-    c = np.array([r[:43] + (0,) + r[44:] for r in rows], dtype=np.int64).reshape(m, -1).T if m else \
-        np.zeros((56, 0), np.int64)
-    entropy = np.fromiter((r[43] for r in rows), np.float64, m)
-    n, n_words, raw_lines = c[0], c[1], c[2]
+    e = COUNTS.index("entropy")  # the one float among the counts
+    c = np.array([r[:e] + (0,) + r[e + 1:] for r in rows], dtype=np.int64).reshape(m, -1).T if m else \
+        np.zeros((len(COUNTS), 0), np.int64)
+    entropy = np.fromiter((r[e] for r in rows), np.float64, m)
+    k = dict(zip(COUNTS, c, strict=True))  # count name -> one value per document
+    n, n_words, raw_lines = k["chars"], k["words"], k["lines"]
     n_lines = np.maximum(raw_lines, 1)
     out: dict[str, np.ndarray] = {"n_chars": n, "n_words": n_words, "n_lines": raw_lines}
     if "gopher" in families:
-        out["gq_words"] = c[3]
-        out["gq_mean_word_len"] = _div(c[4], c[3])
-        out["gq_hash_ratio"] = _div(c[5], n_words)
-        out["gq_ellipsis_ratio"] = _div(c[6], n_words)
-        out["gq_bullet_lines"] = c[7] / n_lines
-        out["gq_ellipsis_lines"] = c[8] / n_lines
-        out["gq_alpha_words"] = _div(c[9], n_words)
-        out["gq_stopwords"] = c[10]
+        out["gq_words"] = k["nonsym_words"]
+        out["gq_mean_word_len"] = _div(k["nonsym_chars"], k["nonsym_words"])
+        out["gq_hash_ratio"] = _div(k["hashes"], n_words)
+        out["gq_ellipsis_ratio"] = _div(k["ellipses"], n_words)
+        out["gq_bullet_lines"] = k["bullet_lines"] / n_lines
+        out["gq_ellipsis_lines"] = k["ellipsis_lines"] / n_lines
+        out["gq_alpha_words"] = _div(k["alpha_words"], n_words)
+        out["gq_stopwords"] = k["stop_words"]
     if "repetition" in families:
-        out["gr_dup_para_frac"], out["gr_dup_para_chars"] = c[11] / c[13], _div(c[12], n)
-        out["gr_dup_line_frac"], out["gr_dup_line_chars"] = c[14] / c[16], _div(c[15], n)
-        for k in (2, 3, 4):
-            out[f"gr_top{k}"] = _div(c[17 + k - 2], n)
-        for k in range(5, 11):
-            out[f"gr_dup{k}"] = _div(c[20 + k - 5], n)
+        out["gr_dup_para_frac"], out["gr_dup_para_chars"] = k["dup_paras"] / k["paras"], _div(k["dup_para_chars"], n)
+        out["gr_dup_line_frac"], out["gr_dup_line_chars"] = k["dup_lines"] / k["nl_lines"], _div(k["dup_line_chars"], n)
+        for g in (2, 3, 4):
+            out[f"gr_top{g}"] = _div(k[f"top{g}"], n)
+        for g in range(5, 11):
+            out[f"gr_dup{g}"] = _div(k[f"dup{g}"], n)
     if "c4" in families:
-        out["c4_lines_kept"] = c[26] / n_lines
-        out["c4_sentences"] = c[27]
-        out["c4_terminal_lines"] = np.where(raw_lines > 0, (c[29] - c[28]) / n_lines, 0.0)
-        out["c4_lorem"], out["c4_curly"] = c[30], c[31]
-        out["c4_javascript_lines"], out["c4_policy_lines"], out["c4_citations"] = c[32], c[33], c[34]
+        out["c4_lines_kept"] = k["c4_kept"] / n_lines
+        out["c4_sentences"] = k["c4_sentences"]
+        out["c4_terminal_lines"] = np.where(raw_lines > 0, (k["c4_lines"] - k["c4_no_terminal"]) / n_lines, 0.0)
+        out["c4_lorem"], out["c4_curly"] = k["c4_lorem"], k["c4_curly"]
+        out["c4_javascript_lines"], out["c4_policy_lines"], out["c4_citations"] = k["c4_javascript"], k["c4_policy"], k["c4_citations"]
     if "fineweb" in families:
-        kept = c[35] > 0  # FineWeb's signals are undefined when C4 keeps no line
-        out["fw_line_punct"] = np.where(kept, _div(c[36], c[35]), np.nan)
-        out["fw_short_lines"] = np.where(kept, _div(c[37], c[35]), np.nan)
-        out["fw_dup_line_chars"] = np.where(kept, _div(c[38], c[39]), np.nan)
-        out["fw_newline_ratio"] = np.where(kept, _div(c[40], c[41]), np.nan)
+        kept = k["fw_lines"] > 0  # FineWeb's signals are undefined when C4 keeps no line
+        out["fw_line_punct"] = np.where(kept, _div(k["fw_punct"], k["fw_lines"]), np.nan)
+        out["fw_short_lines"] = np.where(kept, _div(k["fw_short"], k["fw_lines"]), np.nan)
+        out["fw_dup_line_chars"] = np.where(kept, _div(k["fw_dup_chars"], k["fw_chars"]), np.nan)
+        out["fw_newline_ratio"] = np.where(kept, _div(k["fw_newlines"], k["fw_words"]), np.nan)
     if "redpajama" in families:
-        total = c[3]
-        out["rp_unique_words"] = _div(c[42], total)
+        total = k["nonsym_words"]
+        out["rp_unique_words"] = _div(k["distinct_words"], total)
         out["rp_word_entropy"] = np.where(total > 0, entropy, np.nan)
-        out["rp_caps_words"] = _div(c[44], n_words)
-        nonspace = n - c[47]
-        out["rp_digit_frac"] = _div(c[46], n)
-        out["rp_non_alpha"] = _div(nonspace - c[45], nonspace)
-        out["rp_url_density"] = _div(100 * c[54], n_words)  # no URL: 0.0 (NaN without words), as there
-        out["rp_emails"] = c[55]
+        out["rp_caps_words"] = _div(k["caps_words"], n_words)
+        nonspace = n - k["spaces"]
+        out["rp_digit_frac"] = _div(k["digits"], n)
+        out["rp_non_alpha"] = _div(nonspace - k["letters"], nonspace)
+        out["rp_url_density"] = _div(100 * k["urls"], n_words)  # no URL: 0.0 (NaN without words), as there
+        out["rp_emails"] = k["emails"]
     if "chinese" in families:  # rounded per document with Python's round, as the reference does
         zh = {k: np.zeros(m) for k in ("zh_han_frac", "zh_avg_line_len", "zh_rep13", "zh_trad_frac",
                                         "zh_punct_density")}
         spam = np.zeros(m, np.int64)
-        for i in np.nonzero(c[48])[0].tolist():
-            ns, han = int(c[48, i]), int(c[49, i])
+        for i in np.nonzero(k["nonspace"])[0].tolist():
+            ns, han = int(k["nonspace"][i]), int(k["han"][i])
             zh["zh_han_frac"][i] = round(han / ns, 4)
-            zh["zh_avg_line_len"][i] = round(int(c[51, i]) / max(int(c[50, i]), 1), 2)
+            zh["zh_avg_line_len"][i] = round(int(k["zh_line_chars"][i]) / max(int(k["zh_lines"][i]), 1), 2)
             if han:
-                zh["zh_rep13"][i] = round(int(c[52, i]) / ns, 4)
+                zh["zh_rep13"][i] = round(int(k["rep13_chars"][i]) / ns, 4)
                 zh["zh_trad_frac"][i] = round(trad_fraction("".join(texts[i].split()), han,
                                                             _qsignals.han_changed), 4)
-                zh["zh_punct_density"][i] = round(int(c[53, i]) / ns, 4)
+                zh["zh_punct_density"][i] = round(int(k["zh_punct"][i]) / ns, 4)
             spam[i] = spam_cue_count(texts[i], han, _qsignals.count_cues)
         out.update(zh)
         out["zh_spam_cues"] = spam
