@@ -15,17 +15,13 @@ Counter()
 
 from __future__ import annotations
 
-import os
 import re
 from collections import Counter
 
-try:  # the C core (gristmill.text.native), when built
-    from gristmill._qsignals import count_cues as _c_count_cues
-    from gristmill._qsignals import term_counts as _c_term_counts
-except ImportError:
-    _c_term_counts = _c_count_cues = None
-if os.environ.get("GRISTMILL_PURE_PYTHON"):
-    _c_term_counts = _c_count_cues = None
+from gristmill.text.native import CORE
+
+# the C core's, when built and not turned off
+_c_count_cues, _c_term_counts = (CORE.count_cues, CORE.term_counts) if CORE else (None, None)
 
 # group.category -> terms. Chinese lists avoid single characters that mostly occur inside unrelated words.
 TERMS: dict[str, dict[str, list[str]]] = {

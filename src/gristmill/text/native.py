@@ -28,6 +28,7 @@ except ImportError:  # built without a C compiler
     _qsignals = None
 
 AVAILABLE = _qsignals is not None and not os.environ.get("GRISTMILL_PURE_PYTHON")
+CORE = _qsignals if AVAILABLE else None  # the module for other users of its functions (scripts, report)
 
 
 @lru_cache(maxsize=1)

@@ -8,16 +8,11 @@
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 
-try:  # the C core (see gristmill.text.native), when built
-    from gristmill._qsignals import script_counts as _c_script_counts
-except ImportError:
-    _c_script_counts = None
-if os.environ.get("GRISTMILL_PURE_PYTHON"):
-    _c_script_counts = None
+from gristmill.text.native import CORE
+
+_c_script_counts = CORE.script_counts if CORE else None  # the C core's, when built and not turned off
 
 # which BMP code points are letters (str.isalpha: Unicode categories L*), built once (64 KB)
 _ALPHA_BMP = np.array([chr(i).isalpha() for i in range(0x10000)], dtype=bool)
