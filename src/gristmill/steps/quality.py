@@ -236,15 +236,12 @@ class Quality(Step):
             values = {c: cols[c] for c in self.columns()}
         else:
             rows = [reference_signals(t, lang, p.families, p.fineweb_text) for t, lang in zip(texts, langs, strict=True)]
-            nan = math.nan
             values = {c: [r.get(c) for r in rows] for c in self.columns()}
-            values = {c: v if c.startswith(_INT_SIGNALS) else
-                      np.fromiter((nan if x is None else x for x in v), np.float64, len(v)) for c, v in values.items()}
         for c, v in values.items():
             if c.startswith(_INT_SIGNALS):
                 arr = pa.array(v, pa.int64())
-            else:  # six decimals; NaN (undefined) becomes null
-                x = np.round(np.asarray(v, np.float64), 6)
+            else:  # six decimals; None or NaN (undefined) becomes null
+                x = np.round(np.array(v, np.float64), 6)
                 arr = pa.array(x, pa.float64(), mask=np.isnan(x))
             table = with_column(table, c, arr)
         return Result(table)
