@@ -231,3 +231,16 @@ def test_cue_counts_are_the_regular_expressions():
         zh = bias._TERMS_LONGEST_FIRST["zh"]
         assert Counter(count(t, zh, False, bias._NOT_AFTER)) == Counter(bias._PATTERNS["zh"].findall(t)), t[:80]
     assert count("İ yabo", _cues_longest_first(), True, {}) is None  # İ lower-cases to two characters
+
+
+def test_random_texts_give_the_reference_signals():
+    # seeded random mixes of the characters and pieces the rules look at, in both languages' rules
+    import random
+
+    rng = random.Random(13)
+    pool = ["中", "文", "\r\n", "\r", "\n", "\x00", "😀", "e\u0301", " ", "\u3000", "\x0b", "\u2028", "a", "1", "。",
+            "\t", "\x85", "ﾟ", "𠀀", "[1]", "他", "yabo", "İ", "Σ", "Mr.", "don't", "...", "—", "https://x.y", "#"]
+    for _ in range(4000):
+        t = "".join(rng.choice(pool) for _ in range(rng.randint(0, 24)))
+        for lang in ("zh", "en"):
+            _assert_same(t, lang, "random")
