@@ -28,10 +28,12 @@ from gristmill.exec.plan import stages as cut_stages
 from gristmill.exec.progress import Reporter
 from gristmill.exec.task import Layout, run_task
 from gristmill.io.paths import plan_shards, unrecognised_files
+from gristmill.io.unify import unify
 from gristmill.recipe import Recipe, load_recipe
+from gristmill.report.card import write_card
 
 OUTPUT_ENTRIES = ("kept", "rejected", "quarantine", "_work", "manifest.json", "_SUCCESS", "report.html",
-                  "profile.json", "analysis.json")
+                  "profile.json", "analysis.json", "README.md")
 
 
 def default_workers() -> int:
@@ -89,6 +91,10 @@ def run(recipe: Recipe | str | os.PathLike | None = None, *, inputs: list[str] |
     finally:
         reporter.stop()
         ex.close()
+    file_types: dict = {}
+    for m in markers.values():
+        file_types.update(m.get("types", {}))
+    unions = unify(root, file_types)  # one schema per output (kept, rejected, quarantine)
     finished = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     manifest = mf.build(recipe, shards, stages, markers, started=started, finished=finished,
                         wall=time.perf_counter() - t0, workers=workers, output=recipe.output.path)
@@ -96,6 +102,9 @@ def run(recipe: Recipe | str | os.PathLike | None = None, *, inputs: list[str] |
     manifest["executor"] = ex.describe()
     manifest["input_problems"] += [{"path": f, "problem": "not read: unknown file type"}
                                    for f in unrecognised_files(recipe.input.paths, recipe.input.format)]
+    manifest["schema"] = {g: {"columns": list(u["struct"]),
+                              "as_json_text": [k for k, t in u["struct"].items() if t == "json"]}
+                          for g, u in unions.items() if isinstance(u, dict) and "struct" in u}
     manifest["global_steps"] = {}
     for st in stages:
         if st.apply is not None and os.path.exists(layout.reduce_marker(st.apply.label)):
@@ -106,6 +115,7 @@ def run(recipe: Recipe | str | os.PathLike | None = None, *, inputs: list[str] |
         from gristmill.report import write_run_report
 
         write_run_report(root, manifest, [layout.profile(st.index, sh.index) for st in stages for sh in shards])
+    write_card(root, manifest, unions)
     _write_json(os.path.join(root, "_SUCCESS"), {"recipe_hash": recipe.plan_hash()})
     for d in ("state", "decision") + tuple(f"s{st.index}" for st in stages):
         shutil.rmtree(os.path.join(layout.work, d), ignore_errors=True)
@@ -190,6 +200,8 @@ def _prepare(layout: Layout, recipe: Recipe, shards, resume: bool) -> None:
     plan = {"recipe_hash": recipe.plan_hash(), "shards": [s.to_dict() for s in shards]}
     if os.path.isdir(root) and os.listdir(root):
         entries = set(os.listdir(root))
+        if "README.md" in entries and not _our_card(os.path.join(root, "README.md")):
+            entries.add("README.md (not a gristmill dataset card)")
         if not entries <= set(OUTPUT_ENTRIES):
             raise GristmillError(f"output folder {root} is not empty and holds files gristmill did not write "
                                  f"({', '.join(sorted(entries - set(OUTPUT_ENTRIES))[:3])})",
@@ -212,6 +224,11 @@ def _prepare(layout: Layout, recipe: Recipe, shards, resume: bool) -> None:
     os.makedirs(layout.work, exist_ok=True)
     if not os.path.exists(plan_file):
         _write_json(plan_file, plan)
+
+
+def _our_card(path: str) -> bool:
+    with open(path, "rb") as f:
+        return b"Written by gristmill" in f.read(4096)
 
 
 def _remove_partial(root: str) -> None:

@@ -124,7 +124,7 @@ def _run_task(recipe: Recipe, stage: Stage, shard: Shard, layout: Layout, n_shar
     stats = {s.label: {"in": 0, "kept": 0, "rejected": Counter(), "seconds": 0.0, "bytes_in": 0, "bytes_kept": 0}
              for s in ([stage.apply] if stage.apply else []) + stage.maps}
     counts = {"stage": stage.index, "shard": i, "in": 0, "out": 0, "text_bytes_in": 0, "text_bytes_out": 0,
-              "read": None, "files": []}
+              "read": None, "files": [], "types": {}}
     if stage.final:
         kept = RecordWriter(os.path.join(layout.root, "kept", output_name(f"part-{i:05d}", out.format, out.compression)),
                             out.format, out.compression, text_field=recipe.output_text_field(),
@@ -207,13 +207,16 @@ def _run_task(recipe: Recipe, stage: Stage, shard: Shard, layout: Layout, n_shar
         raise
     if kept.close() and stage.final:
         counts["files"].append(os.path.relpath(kept.file.path, layout.root))
+        counts["types"][counts["files"][-1]] = kept.type
     for w in rejected.values():
         if w.close():
             counts["files"].append(os.path.relpath(w.file.path, layout.root))
+            counts["types"][counts["files"][-1]] = w.type
     if quarantine:
-        qpath = os.path.join(layout.root, "quarantine", f"part-{i:05d}.jsonl")
-        write_quarantine(qpath, quarantine)
+        qext = ".parquet" if out.format == "parquet" else ".jsonl"
+        qpath = os.path.join(layout.root, "quarantine", f"part-{i:05d}{qext}")
         counts["files"].append(os.path.relpath(qpath, layout.root))
+        counts["types"][counts["files"][-1]] = write_quarantine(qpath, quarantine)
     if stage.collect is not None:
         os.makedirs(os.path.dirname(layout.state(stage.collect.label, i)), exist_ok=True)
         _built(stage.collect).save_state(layout.state(stage.collect.label, i), hashes)

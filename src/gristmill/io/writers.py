@@ -1,7 +1,9 @@
 """Writers for kept, rejected and quarantined records. Files appear only when complete (temp name, rename).
 
 JSONL output restores each record's original fields from ``meta`` (the text and id go back to their
-configured fields) and adds the signal columns; Parquet output keeps ``meta`` as a JSON text column.
+configured fields) and adds the signal columns. Each writer also records the typed union of what it wrote
+(:mod:`gristmill.io.schema`), so that the end of a run can give every file of one output the same columns
+(:mod:`gristmill.io.unify`); a Parquet file keeps ``meta`` as JSON text until then.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from gristmill.io import schema as ty
 from gristmill.record import set_path
 
 EXT = {"jsonl": ".jsonl", "parquet": ".parquet"}
@@ -60,6 +63,7 @@ class RecordWriter:
         self.fmt, self.compression = fmt, compression
         self.text_field, self.id_field = text_field, id_field
         self.rows = 0
+        self.type: ty.Type = "null"  # the typed union of the records written (see gristmill.io.schema)
         self._sink = None
         self._pq: pq.ParquetWriter | None = None
         self._schema: pa.Schema | None = None
@@ -69,6 +73,7 @@ class RecordWriter:
             return
         self.rows += table.num_rows
         if self.fmt == "parquet":
+            self.type = ty.merge(self.type, table_type(table))
             if self._pq is None:
                 self._schema = table.schema
                 codec = "zstd" if self.compression == "auto" else self.compression
@@ -79,8 +84,11 @@ class RecordWriter:
             return
         if self._sink is None:
             self._sink = _open_text_sink(self.file.tmp, self.compression)
+        dumps, opt = orjson.dumps, orjson.OPT_APPEND_NEWLINE | orjson.OPT_SERIALIZE_NUMPY
         for off in range(0, table.num_rows, SLICE_ROWS):  # a slice at a time: memory stays flat
-            self._sink.write(jsonl_bytes(table.slice(off, SLICE_ROWS), self.text_field, self.id_field))
+            recs = jsonl_records(table.slice(off, SLICE_ROWS), self.text_field, self.id_field)
+            self.type = ty.merge_rows(self.type, recs)
+            self._sink.write(b"".join([dumps(r, option=opt, default=str) for r in recs]))
 
     def close(self) -> bool:
         """Finish and rename into place; returns False (and writes nothing) if no row was written."""
@@ -115,9 +123,36 @@ def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
     return pa.Table.from_arrays(cols, schema=schema)
 
 
+def table_type(table: pa.Table) -> ty.Type:
+    """The record type of a batch as Parquet output will hold it once ``meta`` is expanded: ``id``,
+    ``text``, the input's other fields (from ``meta``), then the signal columns."""
+    fields: dict = {}
+    for f in table.schema:
+        if f.name in ("id", "text"):
+            fields[f.name] = ty.of_arrow(f.type)
+    if "meta" in table.column_names:
+        acc: ty.Type = {"struct": {}}
+        for m in table.column("meta").to_pylist():
+            if m:
+                acc = ty.merge(acc, ty.of_value(orjson.loads(m)))
+        if isinstance(acc, dict) and "struct" in acc:
+            fields.update(acc["struct"])
+    for f in table.schema:
+        if f.name not in ("id", "text", "meta"):
+            fields[f.name] = ty.of_arrow(f.type)
+    return {"struct": fields}
+
+
 def jsonl_bytes(table: pa.Table, text_field: str = "text", id_field: str = "id") -> bytes:
-    """Serialise rows as JSON lines: the id, the original fields (from ``meta``) with the text in place,
-    then every other column."""
+    """Serialise rows as JSON lines (see :func:`jsonl_records`)."""
+    opt = orjson.OPT_APPEND_NEWLINE | orjson.OPT_SERIALIZE_NUMPY
+    return b"".join([orjson.dumps(r, option=opt, default=str)
+                     for r in jsonl_records(table, text_field, id_field)])
+
+
+def jsonl_records(table: pa.Table, text_field: str = "text", id_field: str = "id") -> list[dict]:
+    """Rows as output records: the id, the original fields (from ``meta``) with the text in place, then
+    every other column."""
     names = table.column_names
     cols = {n: table.column(n).to_pylist() for n in names}
     ids, texts = cols.pop("id"), cols.pop("text", None)
@@ -126,7 +161,6 @@ def jsonl_bytes(table: pa.Table, text_field: str = "text", id_field: str = "id")
     dotted = "." in text_field  # text_field "": do not write the text (fine-tuning records)
     dotted_id = "." in id_field
     out = []
-    dumps = orjson.dumps
     for i in range(table.num_rows):
         rec = {} if dotted_id else {id_field: ids[i]}
         if texts is None:
@@ -148,13 +182,23 @@ def jsonl_bytes(table: pa.Table, text_field: str = "text", id_field: str = "id")
             set_path(rec, id_field, ids[i])
         for name, values in extra:
             rec[name] = values[i]
-        out.append(dumps(rec, option=orjson.OPT_APPEND_NEWLINE | orjson.OPT_SERIALIZE_NUMPY, default=str))
-    return b"".join(out)
+        out.append(rec)
+    return out
 
 
-def write_quarantine(path: str, rows: list[dict]) -> None:
+def write_quarantine(path: str, rows: list[dict]) -> ty.Type:
+    """Write quarantined records (JSON lines, or Parquet where ``path`` ends in ``.parquet``, so that a
+    run's outputs share one format); returns their typed union."""
     f = AtomicFile(path)
-    with open(f.tmp, "wb") as fh:
-        for r in rows:
-            fh.write(orjson.dumps(r, option=orjson.OPT_APPEND_NEWLINE))
+    t = ty.merge_rows("null", rows)
+    if path.endswith(".parquet"):
+        fields = t["struct"] if isinstance(t, dict) else {}
+        schema = pa.schema([pa.field(k, ty.arrow_type(v)) for k, v in fields.items()])
+        cols = [pa.array([ty.conform(r.get(k), v) for r in rows], schema.field(k).type) for k, v in fields.items()]
+        pq.write_table(pa.Table.from_arrays(cols, schema=schema), f.tmp, compression="zstd")
+    else:
+        with open(f.tmp, "wb") as fh:
+            for r in rows:
+                fh.write(orjson.dumps(r, option=orjson.OPT_APPEND_NEWLINE))
     f.commit()
+    return t

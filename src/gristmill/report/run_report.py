@@ -5,7 +5,7 @@
 >>> _ = (d / "in.jsonl").write_text(json.dumps({"text": "Hello world, this is a document."}) + "\\n")
 >>> _ = gristmill.run(inputs=[str(d / "in.jsonl")], output=str(d / "out"), workers=1, quiet=True)
 >>> sorted(p.name for p in (d / "out").glob("*.*"))
-['analysis.json', 'manifest.json', 'profile.json', 'report.html']
+['README.md', 'analysis.json', 'manifest.json', 'profile.json', 'report.html']
 >>> report_for_run(str(d / "out")).endswith("report.html")
 True
 """
