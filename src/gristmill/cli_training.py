@@ -57,25 +57,34 @@ def mix(
 @tokenizer_app.command("train")
 def tokenizer_train(
     input: Annotated[list[str], typer.Option("--input", "-i", help="text to learn from (files, folders, globs)")],
-    output: Annotated[str, typer.Option("--output", "-o", help="tokenizer.json to write")] = "tokenizer.json",
+    output: Annotated[str, typer.Option("--output", "-o", help="folder to write (tokenizer.json + transformers "
+                                        "config files), or a .json file path")] = "tokenizer",
     vocab_size: Annotated[int, typer.Option(help="vocabulary size (≤ 65,536 keeps shards uint16)")] = 16000,
     sample_docs: Annotated[int, typer.Option(help="documents sampled (uniformly, by id hash)")] = 100_000,
+    model_max_length: Annotated[int, typer.Option(min=1, help="context length transformers truncates to")] = 2048,
     text_field: Annotated[str, typer.Option("--text-field")] = "text",
 ) -> None:
-    """Train a byte-level BPE (lossless for every language; <|endoftext|> is id 0) on a sample of the data."""
+    """Train a byte-level BPE (lossless for every language; <|endoftext|> is id 0, <|pad|> id 1) on a sample of
+    the data; a folder output loads with transformers' AutoTokenizer.from_pretrained."""
+    from gristmill.tokenize.folder import save_tokenizer
     from gristmill.tokenize.tokenizer import sample_texts, train_tokenizer
 
     texts = sample_texts([(list(input), text_field, "id")], sample_docs)
     tok = train_tokenizer(texts, vocab_size=vocab_size)
-    tok.save(output)
-    out.print(f"{output}: {tok.get_vocab_size():,} tokens from {len(texts):,} documents", highlight=False)
+    files = save_tokenizer(tok, output, model_max_length=model_max_length)
+    out.print(f"{files[0]}: {tok.get_vocab_size():,} tokens from {len(texts):,} documents", highlight=False)
+    if len(files) > 1:
+        out.print(f"transformers: AutoTokenizer.from_pretrained({os.path.dirname(os.path.abspath(files[0]))!r})",
+                  highlight=False)
+    else:
+        out.print("a plain tokenizer.json; for transformers' AutoTokenizer give a folder: -o DIR", highlight=False)
 
 
 @app.command()
 def tokenize(
     input: Annotated[list[str], typer.Option("--input", "-i", help="documents (e.g. a run's kept/)")],
-    tokenizer: Annotated[str, typer.Option("--tokenizer", "-t", help="tokenizer.json")],
-    output: Annotated[str, typer.Option("--output", "-o", help="folder for the shards")],
+    tokenizer: Annotated[str, typer.Option("--tokenizer", "-t", help="tokenizer.json or a folder holding one")],
+    output: Annotated[str, typer.Option("--output", "-o", help="folder for the shards (new, empty or earlier shards)")],
     format: Annotated[str, typer.Option(help="numpy (memmap + index) or megatron (.bin/.idx)")] = "numpy",
     seed: Annotated[int, typer.Option(help="document order")] = 0,
     shard_tokens: Annotated[int, typer.Option(help="tokens per shard at most")] = 1 << 28,

@@ -90,6 +90,8 @@ def _convert(tp: Any, v: Any, meta: dict) -> Any:
             except (ValueError, TypeError):
                 continue
         raise ValueError
+    if tp is Any:  # free-form options (storage_options): plain JSON-like data
+        return _plain(v)
     if tp is bool:
         if isinstance(v, bool):
             return v
@@ -125,6 +127,16 @@ def _convert(tp: Any, v: Any, meta: dict) -> Any:
             raise ValueError
         return {str(k): _convert(args[1], x, meta) for k, x in v.items()}
     raise TypeError(f"unsupported parameter type {tp}")
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, dict):
+        return {str(k): _plain(x) for k, x in v.items()}
+    if isinstance(v, list | tuple):
+        return [_plain(x) for x in v]
+    if v is None or isinstance(v, str | int | float | bool):
+        return v
+    raise ValueError
 
 
 def _bounded(v: float, meta: dict) -> float:

@@ -28,6 +28,7 @@ import yaml
 
 from gristmill.errors import GristmillError, RecipeError
 from gristmill.expr import ExprError
+from gristmill.io.storage import check_options
 from gristmill.params import Size, param, validate_params
 from gristmill.steps import REGISTRY, Step
 
@@ -45,6 +46,8 @@ class InputParams:
     shard_size: Size = param(Size(128 * 10**6), "uncompressed JSONL/text files larger than this are split "
                                                "into byte ranges, Parquet files into row-group ranges")
     batch_rows: int = param(2000, "rows per Arrow batch between steps", min=1)
+    storage_options: dict[str, Any] = param({}, "fsspec options for s3://, gs://, az:// … inputs (endpoint_url, "
+                                                 "profile, anon, client_kwargs …); credentials only as ${ENV_VAR}")
     sft: Literal["auto", "alpaca", "sharegpt", "openai", "preference", "sharegpt_pref", "kto"] | None = param(
         None, "read fine-tuning records (JSONL) in this format (auto: detected per record); invalid records go "
               "to quarantine with the exact problem; the text steps see the conversation as role: content lines")
@@ -61,6 +64,9 @@ class OutputParams:
                                          "or text when an extract step turned pages into text)")
     columns: list[str] | None = param(None, "write only these columns of kept rows (null: all); text_preview "
                                             "(first 300 characters) and text_bytes are also available")
+    storage_options: dict[str, Any] = param({}, "fsspec options for an s3://, gs://, az:// … output (as "
+                                                 "input.storage_options); the run is staged in a local folder "
+                                                 "and published when complete")
     report: bool = param(True, "profile kept and rejected documents as the run goes and write report.html "
                                "(statistics and samples; the corpus is not read again)")
 
@@ -185,6 +191,12 @@ def parse_recipe(data: Any, file: str = "<recipe>") -> Recipe:
                           _line(data.get("input")) or lines.get("input")), key="input")
     out = validate_params(OutputParams, data.get("output") or {}, where=(file, _lines(data.get("output")),
                           _line(data.get("output")) or lines.get("output")), key="output")
+    for key, section, opts in (("input", data.get("input"), inp.storage_options),
+                               ("output", data.get("output"), out.storage_options)):
+        problem = check_options(opts, f"{key}.storage_options")
+        if problem:
+            raise RecipeError(file, _lines(section).get("storage_options"), f"{key}.storage_options",
+                              "no credential written in the recipe (use ${ENV_VAR})", problem.split(": ", 1)[0])
     if out.compression in ("snappy", "lz4") and out.format != "parquet":
         raise RecipeError(file, _lines(data.get("output")).get("compression"), "output.compression",
                           "none, gzip or zstd for JSONL output", out.compression)

@@ -19,7 +19,6 @@ import tempfile
 import time
 from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
 
-import fsspec
 import orjson
 
 from gristmill.errors import GristmillError
@@ -28,6 +27,7 @@ from gristmill.exec.plan import stages as cut_stages
 from gristmill.exec.progress import Reporter
 from gristmill.exec.task import Layout, run_task
 from gristmill.io.paths import plan_shards, unrecognised_files
+from gristmill.io.storage import configure_inputs, output_fs
 from gristmill.io.unify import unify
 from gristmill.recipe import Recipe, load_recipe
 from gristmill.report.card import write_card
@@ -62,11 +62,12 @@ def run(recipe: Recipe | str | os.PathLike | None = None, *, inputs: list[str] |
         raise GristmillError("the recipe names no input", hint="pass --input PATH (or set input.paths)")
     workers = workers or default_workers()
     reporter = reporter or Reporter(quiet=quiet)
+    configure_inputs(recipe.input.paths, recipe.input.storage_options)
     shards = plan_shards(recipe.input.paths, recipe.input.format, recipe.input.shard_size)
     stages = cut_stages(recipe.steps)
-    fs, out_path = fsspec.core.url_to_fs(recipe.output.path)
+    fs, out_path = output_fs(recipe.output.path, recipe.output.storage_options)
     local = "file" in (fs.protocol if isinstance(fs.protocol, tuple) else (fs.protocol,))
-    root = out_path if local else tempfile.mkdtemp(prefix="gristmill-")
+    root = out_path if local else staging_folder(recipe.output.path)
     layout = Layout(root)
     _prepare(layout, recipe, shards, resume)
     started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
@@ -258,15 +259,29 @@ def _write_json(path: str, obj) -> None:
     os.replace(tmp, path)
 
 
+def staging_folder(url: str) -> str:
+    """The local folder where a run to a remote output is staged: the same for the same output URL, so a
+    killed run resumes from it (``GRISTMILL_STAGING`` sets its parent; default: the system's temp folder)."""
+    import hashlib
+
+    parent = os.environ.get("GRISTMILL_STAGING") or tempfile.gettempdir()
+    return os.path.join(parent, "gristmill-staging-" + hashlib.sha256(url.encode()).hexdigest()[:16])
+
+
+LAST = ("manifest.json", "_SUCCESS")  # published after every data file, in this order
+
+
 def _publish(root: str, fs, out_path: str) -> None:
-    """Copy a staged run to a remote fsspec output (each file under a temporary name, then moved)."""
+    """Copy a staged run to a remote fsspec output: the data files first, then ``manifest.json``, then
+    ``_SUCCESS``, so a reader that sees the marker sees everything (an object store makes each object
+    visible only once it is whole). An interrupted publish is repeated whole by the resumed run."""
+    rels = []
     for dirpath, _, files in os.walk(root):
         rel_dir = os.path.relpath(dirpath, root)
-        if rel_dir.startswith("_work"):
+        if rel_dir.split(os.sep)[0] == "_work":
             continue
-        for f in sorted(files):
-            rel = os.path.normpath(os.path.join(rel_dir, f))
-            dst = f"{out_path.rstrip('/')}/{rel}"
-            fs.put_file(os.path.join(dirpath, f), dst + ".tmp")
-            fs.mv(dst + ".tmp", dst)
+        rels += [os.path.normpath(os.path.join(rel_dir, f)) for f in files if f not in LAST]
+    base = out_path.rstrip("/")
+    for rel in sorted(rels) + list(LAST):
+        fs.put_file(os.path.join(root, rel), f"{base}/{rel}")
     shutil.rmtree(root, ignore_errors=True)

@@ -23,6 +23,7 @@ from gristmill.exec.plan import Stage
 from gristmill.expr import ExprError
 from gristmill.io.paths import Shard
 from gristmill.io.readers import ReadOptions, read_shard
+from gristmill.io.storage import configure_inputs
 from gristmill.io.writers import RecordWriter, output_name, write_quarantine
 from gristmill.recipe import Recipe
 from gristmill.record import meta_column
@@ -109,6 +110,7 @@ def run_task(recipe: Recipe, stage: Stage, shard: Shard, root: str, n_shards: in
     With ``output.report`` on, the task also writes a :class:`~gristmill.report.profile.Profile` of the
     documents it kept (final stage) and rejected, sized for a run of ``n_shards`` shards.
     """
+    configure_inputs(recipe.input.paths, recipe.input.storage_options)  # in this worker process
     try:
         return _run_task(recipe, stage, shard, Layout(root), n_shards)
     except ExprError as e:

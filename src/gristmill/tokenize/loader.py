@@ -41,7 +41,7 @@ class TokenShards:
             if self.manifest["format"] == "numpy":
                 self.bounds.append(np.load(base + ".idx.npy"))
             else:
-                from gristmill.tokenize.pack import read_megatron_index
+                from gristmill.tokenize.megatron import read_megatron_index
 
                 _, lengths, _, _ = read_megatron_index(base + ".idx")
                 b = np.zeros(len(lengths) + 1, dtype=np.int64)

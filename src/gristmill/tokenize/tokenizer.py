@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from gristmill.errors import GristmillError
 
 EOS = "<|endoftext|>"
+PAD = "<|pad|>"
 
 
 def _require():
@@ -28,14 +29,16 @@ def _require():
 
 
 def train_tokenizer(texts: Iterable[str], vocab_size: int = 16000, min_frequency: int = 2):
-    """Train a byte-level BPE (GPT-2 style pre-tokenisation, no normaliser) with ``<|endoftext|>`` as id 0."""
+    """Train a byte-level BPE (GPT-2 style pre-tokenisation, no normaliser) with ``<|endoftext|>`` as id 0
+    (end of document, also the beginning-of-sequence token, as in GPT-2) and ``<|pad|>`` as id 1 (padding
+    distinct from EOS, so collators that mask padding in the labels still teach the model to stop)."""
     tk = _require()
     from tokenizers import decoders, models, pre_tokenizers, trainers
 
     tok = tk.Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
     tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=vocab_size, min_frequency=min_frequency, special_tokens=[EOS],
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, min_frequency=min_frequency, special_tokens=[EOS, PAD],
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
     tok.train_from_iterator(texts, trainer=trainer)
     return tok
@@ -67,13 +70,18 @@ def sample_texts(sources: list[tuple[list[str], str, str]], k: int) -> list[str]
     return texts
 
 
+def tokenizer_file(path: str) -> str:
+    """The ``tokenizer.json`` that ``path`` names: the file itself, or the one inside a folder."""
+    return os.path.join(path, "tokenizer.json") if os.path.isdir(path) else path
+
+
 def load_tokenizer(path: str):
-    """A ``tokenizer.json`` (from ``gristmill tokenizer train`` or any Hugging Face model folder)."""
+    """A ``tokenizer.json``, or a folder holding one (from ``gristmill tokenizer train`` or any Hugging Face
+    model folder)."""
     tk = _require()
-    if os.path.isdir(path):
-        path = os.path.join(path, "tokenizer.json")
+    path = tokenizer_file(path)
     if not os.path.exists(path):
-        raise GristmillError(f"no tokenizer at {path}", hint="gristmill tokenizer train -i DATA -o tokenizer.json")
+        raise GristmillError(f"no tokenizer at {path}", hint="gristmill tokenizer train -i DATA -o tokenizer/")
     try:
         return tk.Tokenizer.from_file(path)
     except Exception as e:  # the Rust error is a plain Exception
@@ -88,6 +96,24 @@ def eos_id(tok) -> int:
             return i
     raise GristmillError("the tokenizer has no end-of-document token (<|endoftext|>, </s>, <eos>)",
                          hint="train one with gristmill tokenizer train")
+
+
+def token_dtype(tok):
+    """The narrowest integer type that holds every id of ``tok``: uint16 when the largest id is below 65,536,
+    else int32 (the type Megatron's tools use above uint16; numpy and torch index with it directly).
+
+    >>> token_dtype(train_tokenizer(["a b"] * 5, vocab_size=300)).name
+    'uint16'
+    """
+    import numpy as np
+
+    ids = tok.get_vocab(with_added_tokens=True).values()
+    top = max(ids, default=0)
+    if top < 1 << 16:
+        return np.dtype(np.uint16)
+    if top < 1 << 31:
+        return np.dtype(np.int32)
+    raise GristmillError(f"token id {top:,} does not fit a 32-bit signed integer")
 
 
 def fingerprint(tok) -> str:
