@@ -59,3 +59,24 @@ def en_docs() -> list[dict]:
 @pytest.fixture(scope="session")
 def zh_docs() -> list[dict]:
     return read_jsonl(shared("text_zh/manpages_zh_cn_shared.jsonl.gz"))
+
+
+@pytest.fixture(scope="session")
+def trained_model(tmp_path_factory) -> str:
+    """A tiny proxy GPT (``gristmill train`` folder) trained on rendered Alpaca conversations (session-wide:
+    selection, synthesis and serving tests share it)."""
+    pytest.importorskip("torch")
+    from gristmill.sft.chat import render
+    from gristmill.sft.formats import parse
+    from gristmill.tokenize.pack import pack
+    from gristmill.tokenize.tokenizer import train_tokenizer
+    from gristmill.train.trainer import train
+
+    d = tmp_path_factory.mktemp("model")
+    recs = read_jsonl(shared("instruct/alpaca_en_demo.jsonl"))[:400]
+    rows = [{"id": r["id"], "text": render(parse(r)).text} for r in recs]
+    write_jsonl(d / "t.jsonl", rows)
+    train_tokenizer([r["text"] for r in rows], vocab_size=1500).save(str(d / "tok.json"))
+    pack([str(d / "t.jsonl")], str(d / "tok.json"), str(d / "shards"))
+    train(str(d / "shards"), preset="cpu-tiny", tokens=60_000, out=str(d / "model"))
+    return str(d / "model")

@@ -310,19 +310,16 @@ def decontam_build(
     import json
     import time
 
-    import yaml
-
     from gristmill.decontam.index import build_index
+    from gristmill.decontam.items import IndexSettings, read_spec
 
     if spec.suffix in (".yaml", ".yml"):
-        data = yaml.safe_load(spec.read_text(encoding="utf-8"))
-        sources = [(b["name"], str(root / b["path"]), list(b.get("fields") or ["text"])) for b in data["benchmarks"]]
-        size, freq = n or data.get("n", 13), data.get("max_item_frequency", 10)
+        sources, settings = read_spec(spec, root, n)
     else:
         sources = [(spec.name.split(".")[0], str(spec), field or ["text"])]
-        size, freq = n or 13, 10
+        settings = IndexSettings().with_n(n)
     t0 = time.perf_counter()
-    meta = build_index(sources, output, n=size, max_item_frequency=freq)
+    meta = build_index(sources, output, settings=settings)
     meta["seconds"] = round(time.perf_counter() - t0, 2)
     out.print_json(json.dumps(meta))
 

@@ -222,11 +222,19 @@ def serve(
     host: Annotated[str, typer.Option()] = "127.0.0.1",
     port: Annotated[int, typer.Option()] = 8000,
     api_key: Annotated[str | None, typer.Option(help="require this bearer key")] = None,
+    max_body_bytes: Annotated[int, typer.Option(min=1, help="larger request bodies get 413")] = 4 * 2**20,
+    read_timeout: Annotated[float, typer.Option(min=0.1, help="seconds to receive a request")] = 30.0,
+    max_tokens: Annotated[int, typer.Option(min=1, help="cap on max_tokens / max_completion_tokens")] = 1024,
+    max_n: Annotated[int, typer.Option(min=1, help="cap on n")] = 8,
+    max_queue: Annotated[int, typer.Option(min=0, help="requests waiting for the model; more get 429")] = 16,
+    generation_seconds: Annotated[float, typer.Option(min=0.1, help="time limit of one completion")] = 300.0,
 ) -> None:
     """An OpenAI-compatible chat-completions server over a local model (offline synthesis and evaluation)."""
-    from gristmill.sft.serve import make_server
+    from gristmill.sft.serve import Limits, make_server
 
-    srv = make_server(model, host, port, api_key=api_key)
+    limits = Limits(max_body_bytes=max_body_bytes, read_timeout=read_timeout, max_tokens=max_tokens, max_n=max_n,
+                    max_queue=max_queue, generation_seconds=generation_seconds)
+    srv = make_server(model, host, port, api_key=api_key, limits=limits)
     out.print(f"serving {model} on http://{host}:{srv.server_address[1]}/v1 (Ctrl-C to stop)", highlight=False)
     try:
         srv.serve_forever()
