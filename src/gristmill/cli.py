@@ -203,15 +203,21 @@ def calibrate(
     pct = percentiles(t, by)
     reports = [threshold_report(t, th, by=by) for th in threshold or []]
     for g, table in pct.items():
-        tt = Table(title=f"{by} = {g}: {table['documents'][0]:,} documents", title_justify="left")
-        tt.add_column("signal")
-        for p in PERCENTILES:
-            tt.add_column(f"p{p}", justify="right")
-        for c, vals in table.items():
-            if c == "documents" or (signal and c not in signal):
-                continue
-            tt.add_row(c, *("" if v is None else f"{v:.4g}" for v in vals))
-        out.print(tt)
+        rows = [(c, ["" if v is None else f"{v:.4g}" for v in vals]) for c, vals in table.items()
+                if c != "documents" and (not signal or c in signal)]
+        # as many percentile columns as the terminal holds beside whole signal names; the rest in a second table
+        name_w = max([len("signal")] + [len(c) for c, _ in rows])
+        cell_w = max([4] + [len(x) for _, v in rows for x in v]) + 3
+        per = max(1, min(len(PERCENTILES), (out.width - name_w - 4) // cell_w))
+        for k in range(0, len(PERCENTILES), per):
+            cols = range(k, min(k + per, len(PERCENTILES)))
+            tt = Table(title=f"{by} = {g}: {table['documents'][0]:,} documents", title_justify="left")
+            tt.add_column("signal", no_wrap=True, min_width=name_w)
+            for j in cols:
+                tt.add_column(f"p{PERCENTILES[j]}", justify="right", no_wrap=True)
+            for c, v in rows:
+                tt.add_row(c, *(v[j] for j in cols))
+            out.print(tt)
     for r in reports:
         out.print(f"[bold]{r['threshold']}[/bold]")
         for g, v in r["groups"].items():

@@ -4,10 +4,10 @@ Spans of at least ``min_length`` characters that occur in more than one document
 document but the first (input order) that holds them. Text is indexed as Unicode code points, with a
 distinct separator after each document so no match crosses a document boundary.
 
-Limits: the suffix array covers one group of shards at a time (``group_chars`` characters, about 12 bytes
-of memory per character: text, suffix array and LCP array), so a span repeated in two different groups is
-not found; raise ``group_chars`` (memory allowing) to cover the corpus. Repeats inside one document are
-left to the repetition signals.
+Limits: the suffix array covers one group of shards at a time (``group_chars`` characters; about 14
+bytes of memory per character at the peak: the text as 2-byte symbols, the int32 suffix and LCP arrays,
+and kasai's rank array), so a span repeated in two different groups is not found; raise ``group_chars``
+(memory allowing) to cover the corpus. Repeats inside one document are left to the repetition signals.
 """
 
 from __future__ import annotations
@@ -20,8 +20,6 @@ import pyarrow as pa
 
 from gristmill.params import param
 from gristmill.steps.base import Result, Step, register, text_column, with_column
-
-SEP = 0x110000  # beyond Unicode: separators never equal a character or each other
 
 
 @dataclass
@@ -59,12 +57,9 @@ class SubstringDedup(Step):
             os.replace(os.path.join(path, name + ".npy.tmp"), os.path.join(path, name + ".npy"))
 
     def reduce(self, state_paths: list[str], decision_dir: str) -> dict:
-        from pydivsufsort import divsufsort, kasai
-
         p: SubstringParams = self.params
         os.makedirs(decision_dir, exist_ok=True)
-        sizes = [len(np.load(os.path.join(d, "lens.npy"))) and int(np.load(os.path.join(d, "lens.npy")).sum())
-                 for d in state_paths]
+        sizes = [int(np.load(os.path.join(d, "lens.npy")).sum()) for d in state_paths]
         groups, cur, acc = [], [], 0
         for s, n in enumerate(sizes):
             if cur and acc + n > p.group_chars:
@@ -77,46 +72,14 @@ class SubstringDedup(Step):
         removed = spans = 0
         for g in groups:
             lens = [np.load(os.path.join(state_paths[s], "lens.npy")) for s in g]
-            texts = [np.load(os.path.join(state_paths[s], "text.npy")) for s in g]
-            n_docs = sum(len(x) for x in lens)
-            all_lens = np.concatenate(lens) if lens else np.zeros(0, np.int64)
-            # concatenation: doc0 SEP0 doc1 SEP1 ...
-            total = int(all_lens.sum()) + n_docs
-            seq = np.empty(total, dtype=np.uint32)
-            starts = np.concatenate([[0], np.cumsum(all_lens + 1)[:-1]]).astype(np.int64)
-            flat = np.concatenate(texts) if texts else np.zeros(0, np.uint32)
-            doc_of_char = np.repeat(np.arange(n_docs), all_lens)
-            char_pos = np.arange(len(flat)) + doc_of_char  # each earlier document adds one separator
-            seq[char_pos] = flat
-            seq[starts + all_lens] = SEP + np.arange(n_docs, dtype=np.uint32)
-            if total < 2:
-                covered = np.zeros(total, bool)
-            else:
-                sa = divsufsort(seq)
-                lcp = kasai(seq, sa)
-                doc = np.searchsorted(starts, sa, side="right") - 1
-                i = np.nonzero((lcp[:-1] >= p.min_length) & (doc[:-1] != doc[1:]))[0]
-                later = np.maximum(sa[i], sa[i + 1]).astype(np.int64)
-                length = lcp[i].astype(np.int64)
-                diff = np.zeros(total + 1, dtype=np.int64)
-                np.add.at(diff, later, 1)
-                np.add.at(diff, later + length, -1)
-                covered = np.cumsum(diff[:-1]) > 0
-                spans += len(i)
-            removed += int(covered.sum())
-            # per shard: (row, start, end) character ranges to cut, in each document's own coordinates
+            cuts, n_spans = _repeats(state_paths, g, lens, p.min_length)
+            spans += n_spans
             base = 0
             for s, ln in zip(g, lens, strict=True):
-                out = []
-                for r in range(len(ln)):
-                    st = int(starts[base + r])
-                    cov = covered[st:st + int(ln[r])]
-                    if cov.any():
-                        edges = np.diff(np.concatenate([[0], cov.view(np.int8), [0]]))
-                        for a, b in zip(np.nonzero(edges == 1)[0], np.nonzero(edges == -1)[0], strict=True):
-                            out.append((r, int(a), int(b)))
+                arr = cuts[(cuts[:, 0] >= base) & (cuts[:, 0] < base + len(ln))].copy()
+                arr[:, 0] -= base
+                removed += int((arr[:, 2] - arr[:, 1]).sum())
                 base += len(ln)
-                arr = np.array(out, dtype=np.int64).reshape(-1, 3)
                 tmp = os.path.join(decision_dir, f"{s:05d}.tmp.npy")
                 np.save(tmp, arr)
                 os.replace(tmp, os.path.join(decision_dir, f"{s:05d}.npy"))
@@ -149,3 +112,81 @@ class SubstringDedup(Step):
         details = [f"{len(texts[i])} characters left after cutting {removed[i]} repeated ones"
                    for i in np.nonzero(short)[0]]
         return Result(table, short, ["too_short_after_substring_dedup"] * len(details), details)
+
+
+def _sequence(state_paths: list[str], group: list[int], lens: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """The group's documents as one array of symbols, ``doc0 SEP0 doc1 SEP1 …``, and each document's start.
+
+    Characters are renumbered densely and each separator is a symbol of its own, larger than every
+    character and growing with the document's number (so no match crosses a document boundary, and equal
+    spans that end a document sort in input order); uint16 when all of that fits, else uint32."""
+    n_docs = sum(len(x) for x in lens)
+    counts = np.zeros(0x110000, np.int64)
+    for s in group:
+        t = np.load(os.path.join(state_paths[s], "text.npy"))
+        if len(t):
+            counts += np.bincount(t, minlength=0x110000)[:0x110000]
+        del t
+    used = np.nonzero(counts)[0]
+    del counts
+    dtype = np.uint16 if len(used) + n_docs <= 65536 else np.uint32
+    remap = np.zeros(0x110000, dtype)
+    remap[used] = np.arange(len(used), dtype=dtype)
+    total = sum(int(x.sum()) for x in lens) + n_docs
+    seq = np.empty(total, dtype)
+    starts = np.zeros(n_docs, np.int64)
+    pos = doc = 0
+    for s, ln in zip(group, lens, strict=True):
+        t = remap[np.load(os.path.join(state_paths[s], "text.npy"))]
+        seps = (len(used) + doc + np.arange(len(ln))).astype(dtype)
+        block = np.insert(t, np.cumsum(ln), seps)  # each document followed by its separator
+        del t
+        starts[doc:doc + len(ln)] = pos + np.concatenate([[0], np.cumsum(ln + 1)[:-1]]).astype(np.int64)
+        seq[pos:pos + len(block)] = block
+        pos += len(block)
+        doc += len(ln)
+    return seq, starts
+
+
+CHUNK = 1 << 22  # matching suffix pairs handled at a time
+
+
+def _repeats(state_paths, group, lens, min_length: int) -> tuple[np.ndarray, int]:
+    """(rows of (document, start, end) character ranges to cut, in the group's document numbering; the
+    number of suffix pairs that matched). Peak memory: the sequence (2-4 bytes a character), the int32
+    suffix and LCP arrays and kasai's rank array; then an int32 coverage count per character."""
+    from pydivsufsort import divsufsort, kasai
+
+    seq, starts = _sequence(state_paths, group, lens)
+    total = len(seq)
+    if total < 2:
+        return np.zeros((0, 3), np.int64), 0
+    sa = divsufsort(seq)
+    lcp = kasai(seq, sa)
+    del seq
+    diff = np.zeros(total + 1, np.int32)
+    pairs = 0
+    for lo in range(0, total - 1, CHUNK):
+        hi = min(lo + CHUNK, total - 1)
+        i = lo + np.nonzero(lcp[lo:hi] >= min_length)[0]
+        if not len(i):
+            continue
+        a, b = sa[i].astype(np.int64), sa[i + 1].astype(np.int64)
+        cross = (np.searchsorted(starts, a, side="right") != np.searchsorted(starts, b, side="right"))
+        later = np.maximum(a, b)[cross]
+        length = lcp[i][cross].astype(np.int64)
+        pairs += len(later)
+        np.add.at(diff, later, 1)
+        np.add.at(diff, later + length, -1)
+    del sa, lcp
+    covered = np.cumsum(diff[:-1], dtype=np.int32) > 0
+    del diff
+    out = []
+    ends = starts + np.concatenate(lens).astype(np.int64)
+    any_cut = np.logical_or.reduceat(covered, starts) if len(starts) else np.zeros(0, bool)
+    for d in np.nonzero(any_cut)[0].tolist():
+        cov = covered[starts[d]:ends[d]]
+        edges = np.diff(np.concatenate([[0], cov.view(np.int8), [0]]))
+        out += [(d, int(x), int(y)) for x, y in zip(np.nonzero(edges == 1)[0], np.nonzero(edges == -1)[0],
+                                                      strict=True)]
+    return np.array(out, np.int64).reshape(-1, 3), pairs
