@@ -1,11 +1,14 @@
 """``minhash_dedup``: near-duplicate documents across the whole corpus (MinHash-LSH), two-phase on disk.
 
-Map phase (per shard): language-aware shingles (word n-grams; character n-grams for CJK), a MinHash
-signature, one key per LSH band; written to ``state/`` with the shingle hashes (for exact verification)
-and each row's keep-policy value. Reduce: rows sharing a band key are candidates; each candidate pair is
-verified (exact Jaccard of the shingle sets by default) and verified pairs are joined into clusters with
-union-find across all shards. Apply: every cluster member gets ``dup_cluster`` (the kept id) and
-``dup_cluster_size``; all but the kept member are rejected as ``near_duplicate``.
+Map phase (per shard): language-aware token shingles (word n-grams; character n-grams for CJK), a MinHash
+signature, one key per LSH band; documents whose tokens are mostly CJK (``cjk_share``) also get a second,
+one-permutation signature over character shingles with punctuation kept (``similarity: either``, the
+default), its band keys in their own key space. Everything is written to ``state/`` with the shingle
+hashes (for exact verification) and each row's keep-policy value. Reduce: rows sharing a band key are
+candidates; each candidate pair is verified (exact Jaccard of the shingle sets by default: a near-duplicate when either
+similarity reaches the threshold) and verified pairs are joined into clusters with union-find across all
+shards. Apply: every cluster member gets ``dup_cluster`` (the kept id) and ``dup_cluster_size``; all but
+the kept member are rejected as ``near_duplicate``.
 """
 
 from __future__ import annotations
@@ -18,8 +21,9 @@ import numpy as np
 import pyarrow as pa
 
 from gristmill.dedup.exact import REDUCE_ROWS, _bucket_groups
-from gristmill.dedup.lsh import MinHasher, band_keys, optimal_bands, s_curve
-from gristmill.dedup.shingles import batch_shingles, jaccard
+from gristmill.dedup.lsh import MinHasher, OnePermHasher, band_keys, optimal_bands, s_curve
+from gristmill.dedup.shingles import batch_shingles
+from gristmill.dedup.verify import Verifier, verify_chunk
 from gristmill.params import param
 from gristmill.steps.base import Result, Step, register, text_column, with_column
 
@@ -34,7 +38,15 @@ class MinHashParams:
     threshold: float = param(0.7, "Jaccard similarity of shingle sets at or above which two documents are "
                                   "near-duplicates", min=0.05, max=1)
     num_perm: int = param(128, "MinHash permutations", min=8, max=1024)
-    ngram: int = param(5, "tokens per shingle (words; single characters for CJK)", min=1)
+    ngram: int = param(5, "units per shingle: tokens (words; single characters for CJK), or characters",
+                       min=1)
+    similarity: Literal["either", "tokens", "chars"] = param(
+        "either", "what is compared for documents that are mostly CJK (see cjk_share): either (a "
+                  "near-duplicate when their token or their character similarity reaches the threshold), "
+                  "tokens (words and CJK characters, punctuation dropped: the old behaviour), or chars "
+                  "(characters with punctuation kept); other documents always compare tokens")
+    cjk_share: float = param(0.5, "share of a document's tokens that must be CJK characters for its "
+                                  "character shingles to be compared", min=0, max=1)
     lsh_threshold: float | None = param(None, "Jaccard the LSH bands are designed for (null: threshold - 0.1, "
                                               "so pairs at the threshold are found with high probability)",
                                         min=0.05, max=1)
@@ -47,25 +59,6 @@ class MinHashParams:
     seed: int = param(42, "seed of the hash permutations")
     column: str = param("text", "column (or input field) compared: text, or e.g. sft_instruction to find "
                                 "near-duplicate instructions")
-
-
-class _NpyReader:
-    """Read element ranges of a flat .npy file with pread (no memory map held in the process)."""
-
-    def __init__(self, path: str) -> None:
-        self.f = open(path, "rb")  # noqa: SIM115
-        version = np.lib.format.read_magic(self.f)
-        read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
-        _, _, dtype = read_header(self.f)
-        self.dtype, self.start = np.dtype(dtype), self.f.tell()
-
-    def read(self, a: int, b: int) -> np.ndarray:
-        n = int(b) - int(a)
-        data = os.pread(self.f.fileno(), n * self.dtype.itemsize, self.start + int(a) * self.dtype.itemsize)
-        return np.frombuffer(data, self.dtype)
-
-    def close(self) -> None:
-        self.f.close()
 
 
 def _candidate_edges(job) -> np.ndarray:
@@ -91,57 +84,31 @@ def _candidate_edges(job) -> np.ndarray:
     return np.stack([lo, hi], axis=1)[lo != hi]
 
 
-class _Verifier:
-    """Checks a candidate pair against the threshold: exact Jaccard of shingle sets, or signature agreement."""
-
-    def __init__(self, state_paths, base, verify: str, threshold: float, num_perm: int) -> None:
-        self.paths, self.base, self.verify, self.threshold, self.k = state_paths, base, verify, threshold, num_perm
-        self.cache: dict[int, dict] = {}
-        self.sets: dict[tuple[int, int], np.ndarray] = {}
-
-    def _state(self, s: int) -> dict:
-        if s not in self.cache:
-            d = self.paths[s]
-            self.cache[s] = {"off": np.asarray(np.load(os.path.join(d, "sh_offsets.npy"), mmap_mode="r")),
-                             "sh": _NpyReader(os.path.join(d, "shingles.npy")) if self.verify == "exact" else None,
-                             "sig": _NpyReader(os.path.join(d, "sigs.npy")) if self.verify == "signature" else None}
-        return self.cache[s]
-
-    def _set(self, s: int, r: int) -> np.ndarray:
-        """The document's distinct shingles; kept while its candidate pairs are checked."""
-        if (s, r) not in self.sets:
-            st = self._state(s)
-            if len(self.sets) > 100_000:
-                self.sets.clear()
-            self.sets[(s, r)] = np.unique(st["sh"].read(st["off"][r], st["off"][r + 1]))
-        return self.sets[(s, r)]
-
-    def __call__(self, u: int, v: int) -> bool:
-        if self.verify == "none":
-            return True
-        su = int(np.searchsorted(self.base, u, side="right") - 1)
-        sv = int(np.searchsorted(self.base, v, side="right") - 1)
-        ru, rv = u - self.base[su], v - self.base[sv]
-        if self.verify == "signature":
-            k = self.k
-            return float(np.mean(self._state(su)["sig"].read(ru * k, ru * k + k) ==
-                                 self._state(sv)["sig"].read(rv * k, rv * k + k))) >= self.threshold
-        return jaccard(self._set(su, ru), self._set(sv, rv)) >= self.threshold
-
-    def close(self) -> None:
-        for c in self.cache.values():
-            for r in (c["sh"], c["sig"]):
-                if r is not None:
-                    r.close()
-
-
-def _verify_chunk(job) -> np.ndarray:
-    state_paths, base, verify, threshold, num_perm, pairs = job
-    check = _Verifier(state_paths, base, verify, threshold, num_perm)
-    try:
-        return np.array([check(u, v) for u, v in pairs.tolist()], dtype=bool)
-    finally:
-        check.close()
+def _shingles(texts: list[str], p: MinHashParams, char_hasher: OnePermHasher):
+    """Token shingles of every document and, unless ``similarity: tokens``, character shingles and their
+    signatures for those whose ``cjk_share`` is reached (empty / zeros for the others; both None when no
+    document has any). With ``similarity: chars`` a document with character shingles has no token shingles."""
+    shingles, cshingles, any_chars = [], [], False
+    csigs = np.zeros((len(texts), p.num_perm), np.uint32)
+    empty = np.zeros(0, np.uint64)
+    for i in range(0, len(texts), 16):
+        group = texts[i:i + 16]
+        h, off, share = batch_shingles(group, p.ngram, p.digits, shares=True)
+        tok = [h[off[j]:off[j + 1]] for j in range(len(group))]
+        chars = [empty] * len(group)
+        pick = [j for j in range(len(group)) if share[j] >= p.cjk_share and share[j] > 0] \
+            if p.similarity != "tokens" else []
+        if pick:
+            any_chars = True
+            ch, coff = batch_shingles([group[j] for j in pick], p.ngram, p.digits, units="chars")
+            csigs[i + np.array(pick)] = char_hasher.signatures(ch, coff)
+            for k, j in enumerate(pick):
+                chars[j] = ch[coff[k]:coff[k + 1]]
+                if p.similarity == "chars":
+                    tok[j] = empty
+        shingles += tok
+        cshingles += chars
+    return shingles, (cshingles if any_chars else None), (csigs if any_chars else None)
 
 
 class _UnionFind:
@@ -165,7 +132,8 @@ class _UnionFind:
 
 @register
 class MinHashDedup(Step):
-    """Near-duplicate removal with MinHash-LSH over language-aware shingles, verified, clustered globally."""
+    """Near-duplicate removal with MinHash-LSH over language-aware shingles (plus character shingles with
+    punctuation for documents that are mostly CJK), verified, clustered globally."""
 
     name = "minhash_dedup"
     Params = MinHashParams
@@ -181,6 +149,7 @@ class MinHashDedup(Step):
 
             raise GristmillError(f"keep must be first, longest or max:COLUMN, not {params.keep!r}")
         self._hasher: MinHasher | None = None
+        self._char_hasher: OnePermHasher | None = None
 
     def columns(self) -> list[str]:
         return list(self.outputs)
@@ -192,18 +161,15 @@ class MinHashDedup(Step):
     def map_state(self, table: pa.Table, resolve) -> dict:
         p: MinHashParams = self.params
         if self._hasher is None:
-            self._hasher = MinHasher(p.num_perm, p.seed)
+            self._hasher, self._char_hasher = MinHasher(p.num_perm, p.seed), OnePermHasher(p.num_perm, p.seed)
         if p.column == "text":
             texts = text_column(table)
         else:
             col = table.column(p.column) if p.column in table.column_names else resolve(p.column)
             texts = ["" if v is None else str(v) for v in col.to_pylist()]
-        shingles = []
-        for i in range(0, len(texts), 16):
-            h, off = batch_shingles(texts[i:i + 16], p.ngram, p.digits)
-            shingles += [h[off[j]:off[j + 1]] for j in range(len(off) - 1)]
-        sigs = np.stack([self._hasher.signature(s) for s in shingles]) if shingles else \
-            np.zeros((0, p.num_perm), np.uint32)
+        shingles, cshingles, csigs = _shingles(texts, p, self._char_hasher)
+        sign = self._hasher.signature
+        sigs = np.stack([sign(s) for s in shingles]) if shingles else np.zeros((0, p.num_perm), np.uint32)
         if p.keep == "longest":
             values = np.array([len(t) for t in texts], dtype=np.float64)
         elif p.keep.startswith("max:"):
@@ -212,7 +178,7 @@ class MinHashDedup(Step):
             values = np.array([np.nan if v is None else float(v) for v in arr.to_pylist()], dtype=np.float64)
         else:
             values = np.zeros(len(texts))
-        return {"sigs": sigs, "shingles": shingles, "values": values,
+        return {"sigs": sigs, "shingles": shingles, "values": values, "csigs": csigs, "cshingles": cshingles,
                 "empty": np.array([len(s) == 0 for s in shingles], dtype=bool)}
 
     def save_state(self, path: str, parts: list[dict]) -> None:
@@ -222,23 +188,35 @@ class MinHashDedup(Step):
         values = np.concatenate([x["values"] for x in parts]) if parts else np.zeros(0)
         empty = np.concatenate([x["empty"] for x in parts]) if parts else np.zeros(0, bool)
         n = len(sigs)
-        keys = band_keys(sigs, self.bands, self.rows) if n else np.zeros((0, self.bands), np.uint64)
-        rec = np.empty(n * self.bands, dtype=KEY_DTYPE)
-        rec["key"] = keys.reshape(-1)
-        rec["row"] = np.repeat(np.arange(n, dtype=np.int64), self.bands)
-        rec = rec[~np.repeat(empty, self.bands)]            # empty documents never match anything
+        has_chars = any(x.get("csigs") is not None for x in parts)
+        if has_chars:
+            csigs = np.concatenate([x["csigs"] if x.get("csigs") is not None else np.zeros_like(x["sigs"])
+                                    for x in parts])
+            none = np.zeros(0, np.uint64)
+            cshingles = [s for x in parts for s in (x.get("cshingles") or [none] * len(x["sigs"]))]
+            cempty = np.array([len(s) == 0 for s in cshingles], dtype=bool)
+        kinds = [("", sigs, shingles, empty, 0)] + ([("c", csigs, cshingles, cempty, 1)] if has_chars else [])
+        recs = []
+        for _, sg, _, emp, salt in kinds:
+            keys = band_keys(sg, self.bands, self.rows, salt) if n else np.zeros((0, self.bands), np.uint64)
+            rec = np.empty(n * self.bands, dtype=KEY_DTYPE)
+            rec["key"] = keys.reshape(-1)
+            rec["row"] = np.repeat(np.arange(n, dtype=np.int64), self.bands)
+            recs.append(rec[~np.repeat(emp, self.bands)])   # empty documents never match anything
+        rec = np.concatenate(recs)
         bucket = (rec["key"] >> np.uint64(64 - N_BITS)).astype(np.int64)
         order = np.argsort(bucket, kind="stable")
         rec = rec[order]
         key_offsets = np.searchsorted(bucket[order], np.arange((1 << N_BITS) + 1))
-        lens = np.fromiter(map(len, shingles), dtype=np.int64, count=n)
-        arrays = {"keys": rec, "key_offsets": key_offsets, "values": values,
-                  "sh_offsets": np.concatenate([[0], np.cumsum(lens)])}
-        if p.verify == "exact":  # the top 32 bits of each shingle hash are plenty to compare two documents
-            arrays["shingles"] = (np.concatenate(shingles) >> np.uint64(32)).astype(np.uint32) if n else \
-                np.zeros(0, np.uint32)
-        elif p.verify == "signature":
-            arrays["sigs"] = sigs
+        arrays = {"keys": rec, "key_offsets": key_offsets, "values": values}
+        for kind, sg, sh, _, _ in kinds:
+            lens = np.fromiter(map(len, sh), dtype=np.int64, count=n)
+            arrays[kind + "sh_offsets"] = np.concatenate([[0], np.cumsum(lens)])
+            if p.verify == "exact":  # the top 32 bits of each shingle hash are plenty to compare documents
+                arrays[kind + "shingles"] = (np.concatenate(sh) >> np.uint64(32)).astype(np.uint32) \
+                    if n else np.zeros(0, np.uint32)
+            elif p.verify == "signature":
+                arrays[kind + "sigs"] = sg
         os.makedirs(path, exist_ok=True)
         for name, arr in arrays.items():
             with open(os.path.join(path, name + ".npy.tmp"), "wb") as f:
@@ -266,7 +244,7 @@ class MinHashDedup(Step):
         uf = _UnionFind()
         verified = 0
         if pmap is None:
-            check = _Verifier(state_paths, base, p.verify, p.threshold, p.num_perm)
+            check = Verifier(state_paths, base, p.verify, p.threshold, p.num_perm)
             for u, v in pairs.tolist():
                 if uf.find(u) == uf.find(v):
                     continue
@@ -276,7 +254,8 @@ class MinHashDedup(Step):
             check.close()
         else:
             chunks = [pairs[k:k + 20_000] for k in range(0, len(pairs), 20_000)]
-            oks = pmap(_verify_chunk, [(state_paths, base, p.verify, p.threshold, p.num_perm, c) for c in chunks])
+            oks = pmap(verify_chunk, [(state_paths, base, p.verify, p.threshold, p.num_perm, c)
+                                      for c in chunks])
             for c, ok in zip(chunks, oks, strict=True):
                 for u, v in c[ok].tolist():
                     verified += 1
@@ -309,9 +288,12 @@ class MinHashDedup(Step):
             np.save(tmp, arr)
             os.replace(tmp, os.path.join(decision_dir, f"{s:05d}.npy"))
         state_bytes = sum(os.path.getsize(os.path.join(d, f)) for d in state_paths for f in os.listdir(d))
+        char_docs = sum(int(np.count_nonzero(np.diff(np.load(os.path.join(d, "csh_offsets.npy")))))
+                        for d in state_paths if os.path.exists(os.path.join(d, "csh_offsets.npy")))
         hist = np.bincount(sizes) if sizes else np.zeros(0, int)
         return {"duplicates": int(dups), "clusters": len(clusters), "candidate_pairs": int(len(pairs)),
                 "verified_pairs": verified, "bands": self.bands, "rows": self.rows, "s_curve": self.s_curve(),
+                "similarity": p.similarity, "docs_with_char_shingles": char_docs,
                 "state_bytes_per_doc": round(state_bytes / max(int(base[-1]), 1), 1),
                 "cluster_sizes": {str(k): int(v) for k, v in enumerate(hist) if v}}
 

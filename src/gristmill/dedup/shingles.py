@@ -1,15 +1,20 @@
-"""Language-aware shingles, hashed with numpy: word n-grams for space-delimited text, character n-grams
-for CJK — chosen per token, so mixed Chinese/English documents work without a switch.
+"""Language-aware shingles, hashed with numpy, in two kinds of unit:
 
-Normalisation before shingling: lower case, punctuation and symbols dropped, optional digit folding
-(every digit becomes 0), whitespace ignored. A token is a run of letters/digits of a space-delimited
-script, or one CJK character (Han, kana, Hangul syllable). Shingles are n-grams of tokens, so for Chinese
-they are character n-grams and for English word n-grams.
+- ``tokens`` (the default): a token is a run of letters/digits of a space-delimited script, or one CJK
+  character (Han, kana, Hangul syllable); punctuation and symbols are dropped. Shingles are word n-grams
+  for English and character n-grams for Chinese, chosen per token, so mixed documents need no switch.
+- ``chars``: every visible character is a unit, punctuation and symbols kept, Latin letters one by one
+  (only whitespace, control and format characters are dropped): the similarity a reader of Chinese sees,
+  used by ``minhash_dedup`` for documents that are mostly CJK (see :func:`cjk_share`).
+
+Both lower-case and ignore whitespace; ``digits=True`` folds every digit to 0.
 
 >>> tokens("Hello, World! 你好世界 2024")
 ['hello', 'world', '你', '好', '世', '界', '2024']
 >>> len(shingle_hashes("a b c d e f", 5)), len(shingle_hashes("你好世界朋友们", 5))
 (2, 3)
+>>> len(shingle_hashes("你好，世界！", 5, units="chars")), len(shingle_hashes("你好，世界！", 5))
+(2, 1)
 """
 
 from __future__ import annotations
@@ -21,8 +26,6 @@ _TOKEN = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}]|[^\W_\p{Han
 _B = np.uint64(0x100000001B3)
 _MIX1 = np.uint64(0xFF51AFD7ED558CCD)
 _MIX2 = np.uint64(0xC4CEB9FE1A85EC53)
-_POW = np.cumprod(np.full(1 << 12, _B, dtype=np.uint64))  # _B ** (k + 1), wrapping
-_POW = np.concatenate([[np.uint64(1)], _POW])
 
 
 def tokens(text: str, digits: bool = False) -> list[str]:
@@ -33,49 +36,62 @@ def tokens(text: str, digits: bool = False) -> list[str]:
     return _TOKEN.findall(t)
 
 
-def _char_classes() -> np.ndarray:
-    """0: separator, 1: letter/digit of a space-delimited script, 2: CJK (a token by itself); BMP only."""
+def _char_classes() -> tuple[np.ndarray, np.ndarray]:
+    """BMP class tables. Tokens: 0 separator, 1 letter/digit of a space-delimited script, 2 CJK (a token
+    by itself). Chars: 2 for every visible character, 0 for whitespace, control, format and surrogates."""
     import unicodedata
 
-    cls = np.array([1 if chr(i).isalnum() or unicodedata.category(chr(i)).startswith("M") else 0
-                    for i in range(0x10000)], dtype=np.uint8)
+    cats = [unicodedata.category(chr(i)) for i in range(0x10000)]
+    cls = np.array([1 if chr(i).isalnum() or cats[i].startswith("M") else 0 for i in range(0x10000)],
+                   dtype=np.uint8)
     for lo, hi in ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0x3040, 0x30FF), (0x31F0, 0x31FF),
                    (0xAC00, 0xD7AF), (0x1100, 0x11FF), (0x3130, 0x318F), (0xFF66, 0xFF9F), (0x3005, 0x3007)):
         cls[lo:hi + 1] = np.where(cls[lo:hi + 1] > 0, 2, 0)
-    return cls
+    visible = np.array([0 if c in ("Zs", "Zl", "Zp", "Cc", "Cf", "Cs") else 2 for c in cats], dtype=np.uint8)
+    return cls, visible
 
 
-_CLASS = _char_classes()
+_CLASS, _VISIBLE = _char_classes()
 
 
-def _classes(cp32: np.ndarray) -> np.ndarray:
-    """Character class of each code point; CJK beyond the BMP (Han extensions B and later) are tokens,
-    other supplementary planes separators."""
+def _classes(cp32: np.ndarray, units: str = "tokens") -> np.ndarray:
+    """Character class of each code point. Tokens: CJK beyond the BMP (Han extensions B and later) are
+    tokens, other supplementary planes separators. Chars: every supplementary character is a unit."""
+    table = _CLASS if units == "tokens" else _VISIBLE
     if cp32.max() < 0x10000:
-        return _CLASS[cp32]
+        return table[cp32]
     bmp = cp32 < 0x10000
-    cls = np.where(bmp, _CLASS[np.where(bmp, cp32, 0)], 0)
+    cls = np.where(bmp, table[np.where(bmp, cp32, 0)], 0)
     big = ~bmp
-    cls[big] = np.where((cp32[big] >= 0x20000) & (cp32[big] <= 0x3134F), 2, 0)
+    if units == "tokens":
+        cls[big] = np.where((cp32[big] >= 0x20000) & (cp32[big] <= 0x3134F), 2, 0)
+    else:
+        cls[big] = 2
     return cls
 _DIGIT = np.array([chr(i).isdigit() for i in range(0x10000)], dtype=bool)
 
 
 _INV_B = np.uint64(pow(int(_B), -1, 2**64))
-_INV_CACHE = [np.concatenate([[np.uint64(1)], np.cumprod(np.full(1 << 14, _INV_B, dtype=np.uint64))])]
+_POWERS: dict[int, np.ndarray] = {}
 
 
-def _inv_pow(n: int) -> np.ndarray:
-    if n + 1 > len(_INV_CACHE[0]):
+def _powers(base: np.uint64, n: int) -> np.ndarray:
+    """``base ** k`` (wrapping) for k = 0 .. at least n, cached and grown geometrically."""
+    have = _POWERS.get(int(base))
+    if have is None or len(have) < n + 1:
         with np.errstate(over="ignore"):
-            _INV_CACHE[0] = np.concatenate([[np.uint64(1)], np.cumprod(np.full(2 * n, _INV_B, dtype=np.uint64))])
-    return _INV_CACHE[0]
+            grown = np.cumprod(np.full(max(2 * n, 1 << 14), base, dtype=np.uint64))
+            have = np.concatenate([[np.uint64(1)], grown])
+        _POWERS[int(base)] = have
+    return have
 
 
-def shingle_hashes(text: str, n: int = 5, digits: bool = False, *, distinct: bool = True) -> np.ndarray:
-    """64-bit hashes of the document's token n-grams (fewer than n tokens: one shingle of all); sorted and
-    distinct unless ``distinct=False`` (then in text order, repeats kept: enough for a MinHash signature)."""
-    h, _ = batch_shingles([text], n, digits)
+def shingle_hashes(text: str, n: int = 5, digits: bool = False, *, distinct: bool = True,
+                   units: str = "tokens") -> np.ndarray:
+    """64-bit hashes of the document's n-grams of ``units`` (tokens or chars; fewer than n units: one
+    shingle of all); sorted and distinct unless ``distinct=False`` (then in text order, repeats kept:
+    enough for a MinHash signature)."""
+    h, _ = batch_shingles([text], n, digits, units=units)
     return np.unique(h) if distinct else h
 
 
@@ -87,25 +103,33 @@ def jaccard(a: np.ndarray, b: np.ndarray) -> float:
     return inter / (len(a) + len(b) - inter)
 
 
-def batch_shingles(texts: list[str], n: int = 5, digits: bool = False) -> tuple[np.ndarray, np.ndarray]:
+def batch_shingles(texts: list[str], n: int = 5, digits: bool = False, *, units: str = "tokens",
+                   shares: bool = False):
     """Shingle hashes of a few documents at once: ``(hashes, offsets)``, document i's shingles being
     ``hashes[offsets[i]:offsets[i + 1]]`` in text order (repeats kept): the same values as
     :func:`shingle_hashes` with ``distinct=False``. Small groups (about 16 documents) amortise numpy's
-    per-call cost and stay in cache; whole batches would not.
+    per-call cost and stay in cache; whole batches would not. ``shares=True`` (tokens only) also returns
+    each document's :func:`cjk_share`, at no extra pass.
 
     >>> h, off = batch_shingles(["a b c d e f", "你好世界朋友们", ""])
     >>> np.diff(off).tolist(), bool((h[:2] == shingle_hashes("a b c d e f", distinct=False)).all())
     ([2, 3, 0], True)
+    >>> batch_shingles(["see 你好世界", "你好，世界"], shares=True)[2].tolist()
+    [0.8, 1.0]
     """
+    if units not in ("tokens", "chars"):
+        raise ValueError(f"units must be tokens or chars, not {units!r}")
     if not texts:
-        return np.zeros(0, np.uint64), np.zeros(1, np.int64)
+        empty = (np.zeros(0, np.uint64), np.zeros(1, np.int64))
+        return (*empty, np.zeros(0)) if shares else empty
     lowered = [t.lower() for t in texts]  # lower() may change a text's length (İ -> i̇): lower each first
     joined = "\x00".join(lowered)
     cp32 = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), np.uint32)
     doc_len = np.fromiter(map(len, lowered), dtype=np.int64, count=len(texts)) + 1
     if len(cp32) == 0:
-        return np.zeros(0, np.uint64), np.zeros(len(texts) + 1, np.int64)
-    cls = _classes(cp32)
+        empty = (np.zeros(0, np.uint64), np.zeros(len(texts) + 1, np.int64))
+        return (*empty, np.zeros(len(texts))) if shares else empty
+    cls = _classes(cp32, units)
     keep = cls > 0
     cp = cp32[keep].astype(np.uint64)
     if digits:
@@ -115,24 +139,30 @@ def batch_shingles(texts: list[str], n: int = 5, digits: bool = False) -> tuple[
         cp[d] = ord("0")
     c = cls[keep]
     idx = np.nonzero(keep)[0]
-    prev_word = np.zeros(len(c), bool)
-    prev_word[1:] = (c[:-1] == 1) & (idx[1:] == idx[:-1] + 1)
-    starts = np.nonzero((c == 2) | ~prev_word)[0]
-    ends = np.append(starts[1:], len(c))
-    lens = (ends - starts).astype(np.int64)
     m = len(cp)
     with np.errstate(over="ignore"):
-        pw = _POW[: m + 1] if m + 1 <= len(_POW) else \
-            np.concatenate([[np.uint64(1)], np.cumprod(np.full(m, _B, dtype=np.uint64))])
-        inv = _inv_pow(m)
-        prefix = np.concatenate([[np.uint64(0)], np.cumsum(cp * inv[:m])])
-        th = (prefix[ends] - prefix[starts]) * pw[ends - 1]
-        th ^= lens.astype(np.uint64) * _MIX2
+        if units == "chars":  # every unit is one character: its token hash is the code point, mixed
+            starts = np.arange(m)
+            th = cp ^ _MIX2
+        else:
+            prev_word = np.zeros(len(c), bool)
+            prev_word[1:] = (c[:-1] == 1) & (idx[1:] == idx[:-1] + 1)
+            starts = np.nonzero((c == 2) | ~prev_word)[0]
+            ends = np.append(starts[1:], len(c))
+            lens = (ends - starts).astype(np.int64)
+            pw = _powers(_B, m)
+            inv = _powers(_INV_B, m)
+            prefix = np.concatenate([[np.uint64(0)], np.cumsum(cp * inv[:m])])
+            th = (prefix[ends] - prefix[starts]) * pw[ends - 1]  # polynomial hash of each token's code points
+            th ^= lens.astype(np.uint64) * _MIX2
         th ^= th >> np.uint64(31)
         th *= _MIX1
     doc_start = np.concatenate([[0], np.cumsum(doc_len)])
     tok_doc = np.searchsorted(doc_start, idx[starts], side="right") - 1
     ntok = np.bincount(tok_doc, minlength=len(texts))
+    if shares:
+        ncjk = np.bincount(tok_doc[c[starts] == 2], minlength=len(texts))
+        share = np.where(ntok > 0, ncjk / np.maximum(ntok, 1), 0.0)
     tok_off = np.concatenate([[0], np.cumsum(ntok)])
     total, k = len(th), n
     if total >= k:
@@ -169,7 +199,16 @@ def batch_shingles(texts: list[str], n: int = 5, digits: bool = False) -> tuple[
     offsets = np.concatenate([[0], np.cumsum(np.bincount(hdoc, minlength=len(texts)))]).astype(np.int64)
     if len(offsets) != len(texts) + 1:  # pragma: no cover - would misalign every later document
         raise AssertionError("shingle batch out of step with its documents")
-    return h, offsets
+    return (h, offsets, share) if shares else (h, offsets)
+
+
+def cjk_share(text: str) -> float:
+    """Share of the document's tokens that are CJK characters (0 for a text without tokens).
+
+    >>> cjk_share("中文 man 手册"), cjk_share("The quick brown fox 跳")
+    (0.8, 0.2)
+    """
+    return float(batch_shingles([text], shares=True)[2][0])
 
 
 def token_spans(text: str) -> tuple[np.ndarray, np.ndarray]:
