@@ -6,4 +6,5 @@ reference of the same signals (see ``gristmill/text/native.py``).
 
 from setuptools import Extension, setup
 
-setup(ext_modules=[Extension("gristmill._qsignals", ["src/gristmill/_native/qsignals.c"], optional=True)])
+setup(ext_modules=[Extension("gristmill._qsignals", ["src/gristmill/_native/qsignals.c"], optional=True,
+                             depends=["src/gristmill/_native/prose_lines.c"])])  # included by qsignals.c

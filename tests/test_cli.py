@@ -92,10 +92,14 @@ def test_quarantine_from_the_cli(tmp_path, en_docs):
     with open(p, "ab") as f:
         f.write(b'{"id": "x", "text": "\xff\xfe"}\n{"truncated": \n')
     r = cli("run", "--input", str(p), "--output", str(tmp_path / "o"), "--workers", "1")
-    assert r.returncode == 0, r.stderr
+    assert r.returncode == 3, r.stderr  # finished, but the input had problems
+    assert "exit code 3: 2 records quarantined" in r.stderr
     q = output_rows(tmp_path / "o", "quarantine")
     assert [x["offset"] for x in q] == sorted(x["offset"] for x in q) and len(q) == 2
     assert "quarantined 2" in r.stdout
+    again = cli("run", "--input", str(p), "--output", str(tmp_path / "o"), "--workers", "1", "--quiet",
+                "--allow-input-problems")
+    assert again.returncode == 0, again.stderr
 
 
 def test_running_again_into_a_finished_output_folder(tmp_path, en_docs):
@@ -118,3 +122,43 @@ def test_missing_extra_hint_keeps_the_extra_name(tmp_path, monkeypatch):
                        env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"})
     assert r.returncode == 2 and "pip install 'gristmill[dedup]'" in r.stderr, r.stderr
     assert importlib.util.find_spec("pydivsufsort") is not None  # the real one is untouched
+
+
+def test_a_typo_in_a_rule_stops_the_run_before_it_starts(tmp_path, en_docs):
+    data = write_jsonl(tmp_path / "in.jsonl", [{"text": d["text"], "source": "c4"} for d in en_docs[:10]])
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text("steps:\n  - step: quality\n  - step: filter\n    rules:\n      long: n_char >= 200\n"
+                      "      mine: sorce == 'c4'\n")
+    r = cli("run", str(recipe), "--input", str(data), "--output", str(tmp_path / "o"))
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+    assert f"2 problems in {recipe}:" in r.stderr
+    assert f"{recipe}:5: steps[1] (filter).rules.long: expected a column that exists before this step, got 'n_char' " \
+           "(did you mean 'n_chars'?" in r.stderr
+    assert f"{recipe}:6: steps[1] (filter).rules.mine" in r.stderr and "did you mean 'source'?" in r.stderr
+    assert not (tmp_path / "o").exists()  # refused before reading or writing anything
+    v = cli("validate", str(recipe), "--input", str(data))
+    assert v.returncode == 2 and v.stderr == r.stderr
+    recipe.write_text(recipe.read_text().replace("n_char ", "n_chars ").replace("sorce", "source"))
+    ok = cli("validate", str(recipe), "--input", str(data))
+    assert ok.returncode == 0 and "columns checked against the first 100 records of in.jsonl" in ok.stdout
+
+
+def test_a_rule_rejecting_everything_warns_with_the_top_reason(tmp_path, zh_docs):
+    data = write_jsonl(tmp_path / "zh.jsonl", [{"text": d["text"]} for d in zh_docs[:20]])
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text("steps:\n  - step: quality\n  - step: filter\n    rules:\n      long: n_chars >= 1000000\n")
+    r = cli("run", str(recipe), "--input", str(data), "--output", str(tmp_path / "o"), "-w", "1", "-q")
+    assert r.returncode == 0, r.stderr
+    assert ("warning: step filter rejected 20 of 20 documents (100.0%); top reason: long (20 documents; rule: "
+            "n_chars >= 1000000)") in r.stderr
+
+
+def test_sft_detect_exits_3_on_invalid_records(tmp_path):
+    good = write_jsonl(tmp_path / "good.jsonl", [{"instruction": "把这句话翻译成英文：你好。", "output": "Hello."},
+                                                 {"instruction": "Name a colour.", "output": "Blue."}])
+    bad = write_jsonl(tmp_path / "bad.jsonl", [{"instruction": "Name a colour.", "output": "Blue."},
+                                               {"instruction": "", "output": ""}, {"prompt": 3}])
+    assert cli("sft", "detect", str(good)).returncode == 0
+    r = cli("sft", "detect", str(bad))
+    assert r.returncode == 3 and "Traceback" not in r.stderr, r.stderr
+    assert "every record is valid" not in r.stdout

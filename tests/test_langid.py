@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pyarrow as pa
+import pytest
 
 from gristmill.recipe import load_recipe
 from gristmill.text.lang import Lang
@@ -56,3 +57,64 @@ def test_keep_filter_rejects_other_languages_with_reason():
 
 def test_lang_codes_are_validated():
     assert Lang.parse("zh-Hans") == "zh" and Lang.parse("yue") == "yue"
+
+
+def _pages(rel: str, prefix: str) -> dict[str, str]:
+    return {d["id"].removeprefix(prefix): d["text"] for d in read_jsonl(shared(rel))}
+
+
+def test_chinese_man_page_with_english_option_text_is_zh_with_an_en_share():
+    # the user's case: pages that keep English option text were labelled en (score 0.4-0.5) and then
+    # rejected by the English rule gq_alpha_words; they are Chinese pages with an English part
+    cn = _pages("text_zh/manpages_zh_cn_shared.jsonl.gz", "manpages-zh-CN-")
+    texts = [cn["ab.1"], cn["wbinfo.1"]]
+    old = langid(by_line="false").process(table(texts)).table
+    assert old["lang"].to_pylist() == ["en", "en"]
+    out = langid().process(table(texts)).table
+    assert out["lang"].to_pylist() == ["zh", "zh"]
+    for en_share, zh_share, shares in zip(out["en_share"].to_pylist(), out["zh_share"].to_pylist(),
+                                          out["lang_shares"].to_pylist(), strict=True):
+        assert 0.3 < en_share < zh_share and en_share + zh_share == pytest.approx(1, abs=1e-3)
+        assert shares.startswith("zh:") and " en:" in shares
+
+
+def test_long_english_page_with_a_chinese_first_paragraph_is_en():
+    # the user's case: a 319 KB page, 99% English, whose first paragraph is Chinese was labelled zh from its
+    # first 2,000 characters and rejected as "low Han"; here a real Chinese man-page opening before 319 KB of
+    # the Python documentation, and pppd(8), whose translation stops after the first options
+    cn = _pages("text_zh/manpages_zh_cn_shared.jsonl.gz", "manpages-zh-CN-")
+    body = "\n\n".join(d["text"] for d in read_jsonl(shared("text_en/python311_doc_shared.jsonl.gz"))[:60])
+    opening = cn["pppd.8"][:1200]
+    page = opening + "\n\n" + body[: 319_000 - len(opening)]
+    assert len(page.encode()) > 319_000
+    texts = [page, cn["pppd.8"]]
+    assert langid(by_line="false").process(table(texts)).table["lang"].to_pylist() == ["zh", "zh"]
+    out = langid().process(table(texts)).table
+    assert out["lang"].to_pylist() == ["en", "en"]
+    assert out["zh_share"][0].as_py() < 0.01 and 0.1 < out["zh_share"][1].as_py() < 0.5
+
+
+def test_documents_without_cjk_get_the_models_answer_as_before(en_docs):
+    texts = [d["text"] for d in en_docs]
+    old = langid(by_line="false").process(table(texts)).table
+    new = langid().process(table(texts)).table
+    assert new["lang"].to_pylist() == old["lang"].to_pylist()
+    assert new["lang_score"].to_pylist() == old["lang_score"].to_pylist()
+    assert set(new["en_share"].to_pylist()) == {1.0} and set(new["zh_share"].to_pylist()) == {0.0}
+
+
+def test_traditional_and_simplified_pages_get_the_same_language_and_shares():
+    import opencc
+
+    s2t = opencc.OpenCC("s2t.json")
+    pages = list(_pages("text_zh/manpages_zh_cn_shared.jsonl.gz", "").values())[:120]
+    a = langid().process(table(pages)).table
+    b = langid().process(table([s2t.convert(p) for p in pages])).table
+    for col in ("lang", "lang_shares", "lang_score"):
+        assert a[col].to_pylist() == b[col].to_pylist(), col
+
+
+def test_japanese_and_korean_are_still_named_by_the_model():
+    texts = ["東京都は日本の首都であり、多くの人々がここで働いています。\nThe city has many parks.",
+             "서울은 대한민국의 수도이며 많은 사람들이 살고 있습니다.\nThe city has many parks."]
+    assert langid().process(table(texts)).table["lang"].to_pylist() == ["ja", "ko"]

@@ -8,7 +8,8 @@ import pyarrow as pa
 import pytest
 
 from gristmill import run
-from gristmill.protect.pii import cn_id_valid, find_pii, luhn
+from gristmill.protect.pii import cn_id_valid, find_pii, iban_check, luhn
+from gristmill.protect.pii_checks import card_issuer, isbn_valid
 from gristmill.recipe import load_recipe
 from tests.conftest import output_rows, read_jsonl, shared, write_jsonl
 
@@ -20,6 +21,36 @@ def found(text):
 def test_checksums():
     assert cn_id_valid("11010519491231002X") and not cn_id_valid("110105194912310021")
     assert luhn("4111111111111111") and not luhn("4111111111111112")
+
+
+@pytest.mark.parametrize("number, issuer", [
+    ("4111111111111111", "Visa"), ("4222222222222", "Visa"), ("5555555555554444", "Mastercard"),
+    ("2223003122003222", "Mastercard"), ("378282246310005", "American Express"), ("6011111111111117", "Discover"),
+    ("3530111333300000", "JCB"), ("30569309025904", "Diners Club"), ("6759649826438453", "Maestro"),
+    ("676233287116", "Maestro"), ("6200000000000005", "UnionPay"), ("2200000000000004", "Mir"),
+])
+def test_card_issuers_and_lengths(number, issuer):
+    assert luhn(number) and card_issuer(number) == issuer
+
+
+def test_card_issuers_refuse_lengths_they_do_not_issue():
+    assert card_issuer("411111111111") is None            # Visa issues 13, 16 and 19 digits
+    assert card_issuer("37828224631000") is None          # Amex is 15 digits
+    assert card_issuer("9111111111111111") is None        # no issuer starts with 9 (but Troy 9792)
+
+
+@pytest.mark.parametrize("iban", [
+    "DE89 3704 0044 0532 0130 00", "GB82 WEST 1234 5698 7654 32", "FR14 2004 1010 0505 0001 3M02 606",
+    "NO93 8601 1117 947", "NL91 ABNA 0417 1643 00", "CH93 0076 2011 6238 5295 7", "BE68539007547034",
+])
+def test_iban_length_and_mod97(iban):
+    assert iban_check(iban) == "ok"
+    assert iban_check(iban[:-1] + str((int(iban[-1]) + 1) % 10)) == "mod-97 check fails"
+    assert "characters" in iban_check(iban + "1")
+
+
+def test_isbn13_is_told_from_numbers():
+    assert isbn_valid("9787111407010") and not isbn_valid("9787111407011") and not isbn_valid("4111111111111")
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -81,3 +112,22 @@ def test_real_english_sentences(tmp_path):
     out = {r["id"]: r for r in output_rows(tmp_path / "o")}
     emails = [(r, s) for r in rows for s in r["spans"] if s["type"] == "EMAIL_ADDRESS"]
     assert emails and all(s["value"] not in out[r["id"]]["text"] for r, s in emails)
+
+
+def test_explain_on_the_command_line():
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-m", "gristmill", "pii", "explain",
+                        "版本 2.6.32.1，服务器 81.2.69.160，致电 13812345678，reference 6273 4567 8901 2345"],
+                       capture_output=True, text=True, env={"COLUMNS": "80", "PATH": "/usr/bin:/bin"})
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert "IP [3:11] '2.6.32.1' confidence 0.00 DROPPED: confidence 0.00 < 0.50" in lines
+    assert "    after the version word '版本'" in lines
+    assert any(ln.startswith("IP [16:27] '81.2.69.160'") and "KEPT" in ln for ln in lines)
+    assert any(ln.startswith("PHONE_CN [31:42] '13812345678'") and "KEPT" in ln for ln in lines)
+    assert any("Luhn check fails" in ln for ln in lines)
+    bad = subprocess.run([sys.executable, "-m", "gristmill", "pii", "explain", "x", "--region", "XX"],
+                         capture_output=True, text=True, env={"COLUMNS": "80", "PATH": "/usr/bin:/bin"})
+    assert bad.returncode == 2 and "unknown phone region(s): XX" in bad.stderr and "Traceback" not in bad.stderr

@@ -52,7 +52,7 @@ def test_chinese_signals_by_hand(signals):
 
 def test_no_english_only_rule_touches_chinese():
     rules = Filter(FilterParams(preset=["bilingual"])).rules
-    english_only = {"gq_mean_word_len", "gq_alpha_words", "fw_line_punct"}
+    english_only = {"gq_mean_word_len", "gq_alpha_words", "prose_alpha_words", "fw_line_punct"}
     for name, expr in rules:
         if expr.names & english_only:
             assert name.startswith("en:") and "lang == 'en'" in expr.source

@@ -65,8 +65,16 @@ def test_bad_yaml_and_duplicate_keys():
 def test_filter_expression_is_checked_at_load_time():
     with pytest.raises(RecipeError) as e:
         load_recipe(text="steps:\n  - step: filter\n    keep: \"__import__('os').system('x')\"\n")
-    assert "<recipe>:2: steps[0] (filter)" in str(e.value)
+    assert "<recipe>:3: steps[0] (filter).keep: expected a valid expression" in str(e.value)
     assert "only the functions" in e.value.hint
+
+
+def test_every_step_with_a_problem_is_reported_at_its_own_line():
+    with pytest.raises(RecipeError) as e:
+        load_recipe(text="steps:\n  - step: langid\n    min_score: high\n  - step: filter\n    rules:\n"
+                         "      ok: lang == 'zh'\n      bad: \"open('x')\"\n  - step: normalize\n    form: NFD\n")
+    assert [(x.line, x.key) for x in e.value.errors] == [
+        (3, "steps[0] (langid).min_score"), (7, "steps[1] (filter).rules.bad"), (9, "steps[2] (normalize).form")]
 
 
 def test_missing_recipe_file_is_a_clear_error(tmp_path):

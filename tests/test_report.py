@@ -50,7 +50,7 @@ def test_profile_counts_lengths_and_signals_exactly():
     s = q.signals["score"]
     assert s["kept"] == {"n": 2, "sum": 2.0, "min": 0.5, "max": 1.5} and s["rejected"]["max"] == 3.0
     ex = q.examples["filter: too_long"][0][1]
-    assert ex["id"] == "d" and ex["detail"] == "not (n < 500)" and len(ex["text"]) == 600
+    assert ex["id"] == "d" and ex["detail"] == "not (n < 500)" and ex["text"] == "z" * 600 + "…"  # cut, marked
 
 
 def test_profiles_merge_to_what_one_profile_sees():
@@ -121,8 +121,8 @@ def test_thresholds_from_expressions_and_recipes():
     th = thresholds(recipe)
     assert th[0] == {"signal": "lang_score", "op": ">=", "value": 0.65, "rule": "min_score", "lang": None,
                      "step": "langid"}
-    assert {"signal": "zh_han_frac", "op": ">=", "value": 0.15} .items() <= next(
-        t for t in th if t["signal"] == "zh_han_frac").items()
+    assert {"signal": "prose_han_frac", "op": ">=", "value": 0.15} .items() <= next(
+        t for t in th if t["signal"] == "prose_han_frac").items()
 
 
 def test_domains_clusters_and_bins():
@@ -353,3 +353,75 @@ def test_report_renders_in_headless_chromium(full_run):
             browser.close()
     assert problems == []
     assert requests and all(u.startswith(("file:", "data:", "about:")) for u in requests), requests
+
+
+def test_signals_per_language_with_their_own_thresholds_and_readable_reasons(full_run):
+    """#18: histograms per language, each with only its language's thresholds; mass in one bin on a log
+    scale; rejection reasons with the condition the documents met; examples cut with an ellipsis."""
+    d, m, a = full_run
+    sig = {s["name"]: s for s in a["signals"]}
+    per = {x["lang"]: x for x in sig["gq_words"]["by_lang"]}
+    assert {"en", "zh"} <= set(per)
+    assert per["en"]["thresholds"] and all(t["lang"] in (None, "en") for t in per["en"]["thresholds"])
+    assert all(t["lang"] in (None, "zh") for t in per["zh"]["thresholds"])
+    assert any(t["lang"] == "zh" for x in sig.values() for lp in x["by_lang"] if lp["lang"] == "zh"
+               for t in lp["thresholds"])
+    for s in a["signals"]:
+        for h in [s] + s["by_lang"]:
+            tot = [k + r for k, r in zip(h["kept"], h["rejected"], strict=True)]
+            if sum(tot) and sum(1 for t in tot if t) > 1 and max(tot) > 0.9 * sum(tot):
+                assert h["log_y"], s["name"]
+    filt = [r for r in a["rejections"] if r["step"] == "filter"]
+    assert filt and all(r["condition"] and not r["condition"].startswith("not (not") for r in filt)
+    zh_rule = next(r for r in filt if r["reason"].startswith("zh:"))
+    assert "lang" not in zh_rule["condition"]  # the language guard is in the rule's name, not repeated
+    rows = [r for p in (d / "out" / "rejected").glob("*.filter.jsonl") for r in read_jsonl(p)]
+    assert rows and all(not r["detail"].startswith("not (not") for r in rows)
+    long = [e for g in a["examples"].values() for e in g if e["chars"] > 600]
+    assert long and all(e["text"].endswith("…") and len(e["text"]) <= 601 for e in long)
+    en_cut = [e["text"] for e in long if e["lang"] == "en"]
+    assert all(t[-2] != " " for t in en_cut)  # cut at a word boundary, trailing space dropped
+
+
+def test_report_renders_without_a_cjk_font(full_run, tmp_path):
+    """The page names common CJK fonts; where none is installed it still renders (screenshot kept)."""
+    from playwright.sync_api import sync_playwright
+
+    exe = _chromium()
+    d, m, a = full_run
+    html = (d / "out" / "report.html").read_text(encoding="utf-8")
+    for font in ("PingFang SC", "Hiragino Sans GB", "Microsoft YaHei", "Noto Sans CJK SC", "Source Han Sans SC",
+                 "WenQuanYi Micro Hei"):
+        assert font in html
+    conf = tmp_path / "fonts.conf"  # fontconfig that sees only the Latin fonts
+    dirs = [p for p in ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/truetype/liberation")
+            if os.path.isdir(p)]
+    conf.write_text("<?xml version='1.0'?><!DOCTYPE fontconfig SYSTEM 'fonts.dtd'><fontconfig>"
+                    + "".join(f"<dir>{p}</dir>" for p in dirs) + f"<cachedir>{tmp_path}/fc</cachedir></fontconfig>")
+    results = {}
+    with sync_playwright() as pw:
+        for label, env in (("with", {}), ("without", {"FONTCONFIG_FILE": str(conf)})):
+            browser = pw.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS, env={**os.environ, **env})
+            try:
+                page = browser.new_context(offline=True, viewport={"width": 1280, "height": 900}).new_page()
+                errors = []
+                page.on("pageerror", lambda e, errors=errors: errors.append(str(e)))
+                page.goto((d / "out" / "report.html").as_uri())
+                page.wait_for_selector("body[data-rendered='1']", timeout=15_000)
+                results[label] = page.evaluate(  # Chinese in a CJK font is full width: 16 px a character
+                    "(() => { const c = document.createElement('canvas').getContext('2d'); "
+                    "c.font = getComputedStyle(document.body).fontSize.replace(/.*/, '16px ') + "
+                    "getComputedStyle(document.body).fontFamily; return c.measureText('中文中文中文').width; })()")
+                ARTIFACTS.mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=str(ARTIFACTS / f"report-{label}-cjk-font.png"), full_page=False)
+                assert errors == []
+            finally:
+                browser.close()
+    if fontconfig_has_cjk():
+        assert abs(results["with"] - 96) < 0.5  # the page's font stack found a CJK font
+    assert abs(results["without"] - 96) > 0.5  # none here: the fallback glyphs (the screenshot shows them)
+
+
+def fontconfig_has_cjk() -> bool:
+    out = shutil.which("fc-list") and os.popen("fc-list : family").read()
+    return bool(out) and "Noto Sans CJK" in out

@@ -65,7 +65,11 @@ def test_preference_pairs_split_into_kto_and_tool_calls_survive_openai():
     glaive = next(r for r in read_jsonl(shared("instruct/glaive_toolcall_en_demo.jsonl")) if "function_call" in json.dumps(r))
     oa = write(parse(glaive), "openai")
     call = next(m for m in oa["messages"] if m.get("tool_calls"))["tool_calls"][0]
-    assert call["type"] == "function" and isinstance(call["function"]["arguments"], str)
+    assert call["type"] == "function" and isinstance(call["function"]["arguments"], dict)  # as chat templates take
+    api = write(parse(glaive), "openai", arguments="string")  # as OpenAI's API sends them
+    api_call = next(m for m in api["messages"] if m.get("tool_calls"))["tool_calls"][0]
+    assert json.loads(api_call["function"]["arguments"]) == call["function"]["arguments"]
+    assert parse(api) == parse(oa)
     assert oa["tools"][0]["type"] == "function" and "name" in oa["tools"][0]["function"]
     assert [m["role"] for m in oa["messages"]].count("tool") >= 1
 
@@ -182,23 +186,6 @@ def test_selection_kcenter_and_ifd(tmp_path, trained_model):
 
 
 # -- synthesis against a real server ----------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def trained_model(tmp_path_factory):
-    pytest.importorskip("torch")
-    from gristmill.tokenize.pack import pack
-    from gristmill.tokenize.tokenizer import train_tokenizer
-    from gristmill.train.trainer import train
-
-    d = tmp_path_factory.mktemp("model")
-    recs = read_jsonl(shared("instruct/alpaca_en_demo.jsonl"))[:400]
-    rows = [{"id": r["id"], "text": render(parse(r)).text} for r in recs]
-    write_jsonl(d / "t.jsonl", rows)
-    train_tokenizer([r["text"] for r in rows], vocab_size=1500).save(str(d / "tok.json"))
-    pack([str(d / "t.jsonl")], str(d / "tok.json"), str(d / "shards"))
-    train(str(d / "shards"), preset="cpu-tiny", tokens=60_000, out=str(d / "model"))
-    return str(d / "model")
-
 
 @pytest.fixture(scope="module")
 def server(trained_model):
@@ -409,12 +396,16 @@ def test_benchmark_items_in_fine_tuning_records_are_found(tmp_path):
 def test_render_and_select_name_the_bad_line_without_a_traceback(tmp_path):
     good = read_jsonl(shared("instruct/alpaca_zh_demo.jsonl"))[:3]
     write_jsonl(tmp_path / "in.jsonl", good + [{"conversations": [{"from": "bot", "value": "x"}]}])
-    for cmd in (["render", str(tmp_path / "in.jsonl"), "-o", str(tmp_path / "r.jsonl")],
-                ["select", str(tmp_path / "in.jsonl"), "-o", str(tmp_path / "s.jsonl"), "-n", "1"]):
-        r = subprocess.run([sys.executable, "-m", "gristmill", "sft", *cmd], capture_output=True, text=True)
-        msg = "".join(r.stderr.split())  # the terminal wraps long lines
-        assert r.returncode == 2 and "in.jsonl:4:conversations[0].from:unknownrole'bot'" in msg
-        assert "Traceback" not in r.stderr
+    cmd = ["select", str(tmp_path / "in.jsonl"), "-o", str(tmp_path / "s.jsonl"), "-n", "1"]
+    r = subprocess.run([sys.executable, "-m", "gristmill", "sft", *cmd], capture_output=True, text=True)
+    msg = "".join(r.stderr.split())  # the terminal wraps long lines
+    assert r.returncode == 2 and "in.jsonl:4:conversations[0].from:unknownrole'bot'" in msg
+    assert "Traceback" not in r.stderr
+    r = subprocess.run([sys.executable, "-m", "gristmill", "sft", "render", str(tmp_path / "in.jsonl"), "-o",
+                        str(tmp_path / "r.jsonl")], capture_output=True, text=True)  # render quarantines it
+    q = read_jsonl(str(tmp_path / "r.jsonl") + ".quarantine.jsonl")
+    assert r.returncode == 0 and len(read_jsonl(tmp_path / "r.jsonl")) == 3 and "Traceback" not in r.stderr
+    assert [x["line"] for x in q] == [4] and "conversations[0].from: unknown role 'bot'" in q[0]["error"]
     write_jsonl(tmp_path / "ok.jsonl", good)
     r = subprocess.run([sys.executable, "-m", "gristmill", "sft", "render", str(tmp_path / "ok.jsonl"), "-o",
                         str(tmp_path / "r.jsonl")], capture_output=True, text=True)

@@ -197,7 +197,8 @@ def test_a_short_training_run_lowers_the_loss(trained):
     assert r["loss_last"] < r["loss_first"] - 1.0
     assert r["loss_first"] == pytest.approx(np.log(2000), abs=0.6)  # starts near uniform over the vocabulary
     assert 0.5 < r["eval"]["en"]["bpb"] < 8 and 0.5 < r["eval"]["zh"]["bpb"] < 12
-    assert {p.name for p in (base / "model").iterdir()} == {"model.pt", "config.json", "tokenizer.json"}
+    assert {p.name for p in (base / "model").iterdir()} == {"model.pt", "config.json", "tokenizer.json",
+                                                            "train_log.jsonl"}
 
 
 def test_perplexity_step_matches_bits_per_byte(trained, tmp_path):

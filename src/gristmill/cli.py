@@ -1,4 +1,10 @@
-"""The ``gristmill`` command line. Every command has a Python API twin (see ``gristmill/__init__.py``)."""
+"""The ``gristmill`` command line. Every command has a Python API twin (see ``gristmill/__init__.py``).
+
+Exit codes (docs/recipes.md): 0 success; 1 an unexpected failure (a bug: a traceback); 2 a usage or recipe
+error (nothing ran, or the run stopped: one line and a hint); 3 the command finished but the input had
+problems (quarantined records, unreadable files, invalid fine-tuning records; ``--allow-input-problems``
+gives 0); 130 interrupted.
+"""
 
 from __future__ import annotations
 
@@ -17,10 +23,15 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode="
                   help="gristmill: turn raw text into training data for LLMs (English and Chinese first-class).")
 out = Console()
 err = Console(stderr=True)
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INPUT_PROBLEMS, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+ALLOW_PROBLEMS = typer.Option("--allow-input-problems", help="exit 0 even when records were quarantined or "
+                              "input files had problems (default: exit 3)")
 
 
-def _finish(manifest: dict, output: str) -> None:
-    from gristmill.report.summary import step_table, totals_line
+def _finish(manifest: dict, output: str, allow_input_problems: bool = False) -> None:
+    """Print the run's summary; exit 3 when records were quarantined or inputs had problems (unless allowed)."""
+    from gristmill.recipe_check import rejection_warnings
+    from gristmill.report.summary import explain_run, step_table, totals_line
 
     out.print(step_table(manifest))
     for label, info in manifest.get("global_steps", {}).items():
@@ -31,6 +42,8 @@ def _finish(manifest: dict, output: str) -> None:
                       f"{info['clusters']:,} clusters; {info['state_bytes_per_doc']:,.0f} bytes of state per document",
                       highlight=False)
     out.print(totals_line(manifest))
+    for item in explain_run(output) if os.path.isdir(output) else []:
+        out.print(item, highlight=False, markup=False)
     problems = manifest.get("input_problems", [])
     if problems:
         out.print(f"input problems: {len(problems)} (first: {problems[0]['path']}: {problems[0]['problem']}); "
@@ -39,6 +52,13 @@ def _finish(manifest: dict, output: str) -> None:
         made = "report.html" if os.path.exists(os.path.join(output, "report.html")) else None
         out.print(f"outputs in {output}/ (kept/, rejected/, quarantine/, manifest.json"
                   f"{', ' + made if made else ''})", highlight=False)
+    for w in rejection_warnings(manifest):
+        err.print(f"[yellow]warning[/yellow]: {w}", highlight=False, soft_wrap=True)
+    quarantined = manifest.get("counts", {}).get("quarantined", 0)
+    if (problems or quarantined) and not allow_input_problems:
+        err.print(f"exit code {EXIT_INPUT_PROBLEMS}: {quarantined:,} records quarantined, {len(problems)} input "
+                  "problems (--allow-input-problems: exit 0)", highlight=False, soft_wrap=True)
+        raise typer.Exit(EXIT_INPUT_PROBLEMS)
 
 
 @app.command()
@@ -54,13 +74,18 @@ def run(
     executor: Annotated[str, typer.Option(help="local (process pool) or ray (a Ray cluster; the ray extra)")] = "local",
     address: Annotated[str | None, typer.Option(help="Ray cluster address (ray://… or auto); none: start a local "
                                                 "Ray with --workers CPUs")] = None,
+    allow_input_problems: Annotated[bool, ALLOW_PROBLEMS] = False,
 ) -> None:
-    """Run a recipe over input data: kept/, rejected/, quarantine/ and manifest.json."""
-    from gristmill.exec.local import run as run_recipe
+    """Run a recipe over input data: kept/, rejected/, quarantine/ and manifest.json.
 
-    m = run_recipe(recipe, inputs=input, output=output, workers=workers, resume=resume, quiet=quiet,
+    The recipe is first checked as ``gristmill validate`` checks it (columns against the input's first records)."""
+    from gristmill.exec.local import run as run_recipe
+    from gristmill.recipe_check import check_recipe
+
+    checked, _ = check_recipe(recipe, inputs=input)
+    m = run_recipe(checked, inputs=input, output=output, workers=workers, resume=resume, quiet=quiet,
                    executor=executor, address=address)
-    _finish(m, m["output"])
+    _finish(m, m["output"], allow_input_problems)
 
 
 @app.command()
@@ -69,9 +94,10 @@ def demo(
     workers: Annotated[int | None, typer.Option("--workers", "-w", min=1)] = None,
 ) -> None:
     """Run the default recipe on the bundled English + Chinese sample and write a report."""
-    from gristmill.demo import sample_paths
+    from gristmill.demo import describe, sample_paths
     from gristmill.exec.local import run as run_recipe
 
+    out.print(describe(), highlight=False, markup=False)
     m = run_recipe(None, inputs=sample_paths(), output=output, workers=workers, resume=False)
     _finish(m, output)
 
@@ -112,12 +138,19 @@ def analyze(
 
 
 @app.command()
-def validate(recipe: Annotated[Path, typer.Argument(help="recipe YAML")]) -> None:
-    """Check a recipe against the schema without running it."""
-    from gristmill.recipe import load_recipe
+def validate(
+    recipe: Annotated[Path, typer.Argument(help="recipe YAML (or a bundled name: default, sft)")],
+    input: Annotated[list[str] | None, typer.Option("--input", "-i", help="input to check the recipe's column "
+                                                      "names against (default: the recipe's input.paths)")] = None,
+) -> None:
+    """Check a recipe without running it: the schema, and every column a rule names (all problems at once)."""
+    from gristmill.recipe_check import check_recipe
 
-    r = load_recipe(recipe)
-    out.print(f"[green]ok[/green]: {recipe} ({len(r.steps)} steps: {', '.join(s.label for s in r.steps)})")
+    r, sample = check_recipe(recipe, inputs=input)
+    out.print(f"[green]ok[/green]: {recipe} ({len(r.steps)} steps: {', '.join(s.label for s in r.steps)})",
+              soft_wrap=True)
+    out.print(f"columns checked against {sample.where}" if sample else "input fields not checked (no input: "
+              "pass --input FILE)", highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -273,6 +306,7 @@ def dedup(
     threshold: Annotated[float, typer.Option(help="minhash: Jaccard threshold")] = 0.7,
     workers: Annotated[int | None, typer.Option("--workers", "-w", min=1)] = None,
     explain: Annotated[str | None, typer.Option(help="show the cluster of this document id in --output")] = None,
+    allow_input_problems: Annotated[bool, ALLOW_PROBLEMS] = False,
 ) -> None:
     """Deduplicate a dataset (MinHash near-duplicates by default), or --explain a cluster of a finished run."""
     if explain:
@@ -296,7 +330,7 @@ def dedup(
         raise GristmillError(f"unknown method {method!r}", hint="minhash, exact, lines or substring")
     m = run_recipe(load_recipe(text=f"name: dedup-{method}\nsteps:\n  - step: {step}\n"), inputs=input,
                    output=output, workers=workers)
-    _finish(m, m["output"])
+    _finish(m, m["output"], allow_input_problems)
 
 
 decontam_app = typer.Typer(help="Benchmark decontamination: build an n-gram index, scan a corpus with it.",
@@ -360,7 +394,7 @@ def toxicity_train(
     root: Annotated[Path, typer.Option(help="folder the spec's paths are relative to")] = Path("."),
     output: Annotated[str, typer.Option("--output", "-o", help="folder for the models")] = "models",
 ) -> None:
-    """Train one fastText toxicity model per language and report held-out accuracy and ROC AUC."""
+    """Train one toxicity model per language (toxicity and hate scores); report held-out ROC AUC."""
     import json
 
     from gristmill.classify.toxicity import train_from_spec
@@ -376,27 +410,31 @@ def version() -> None:
     out.print(__version__)
 
 
+import gristmill.cli_pii  # noqa: E402,F401  (registers pii explain)
+import gristmill.cli_select_target  # noqa: E402,F401  (registers select-target)
 import gristmill.cli_sft  # noqa: E402,F401  (registers sft, synth, serve)
+import gristmill.cli_spam  # noqa: E402,F401  (registers spam train)
 import gristmill.cli_training  # noqa: E402,F401  (registers mix, tokenizer, tokenize, train, ablate)
 
 
 def main() -> None:
     try:
-        app(standalone_mode=False)
+        rc = app(standalone_mode=False)
     except GristmillError as e:
         from rich.markup import escape
 
-        err.print(f"[bold red]error[/bold red]: {escape(str(e))}", highlight=False)
+        err.print(f"[bold red]error[/bold red]: {escape(str(e))}", highlight=False, soft_wrap=True)
         if e.hint:  # escaped: "pip install 'gristmill[web]'" must not lose its [web]
-            err.print(f"[yellow]hint[/yellow]: {escape(e.hint)}", highlight=False)
-        sys.exit(2)
+            err.print(f"[yellow]hint[/yellow]: {escape(e.hint)}", highlight=False, soft_wrap=True)
+        sys.exit(EXIT_USAGE)
     except KeyboardInterrupt:
         err.print("interrupted")
-        sys.exit(130)
+        sys.exit(EXIT_INTERRUPTED)
     except Exception as e:  # usage errors (typer vendors its own click: match by shape, not class)
         if hasattr(e, "show") and hasattr(e, "exit_code"):
             e.show()
             sys.exit(e.exit_code)
         if type(e).__name__ == "Abort":
-            sys.exit(1)
+            sys.exit(EXIT_FAILED)
         raise
+    sys.exit(rc if isinstance(rc, int) else EXIT_OK)

@@ -74,6 +74,7 @@ def sft_detect(files: Annotated[list[str], typer.Argument(help="JSONL files (.gz
     from gristmill.sft.formats import FormatError, detect, parse
     from gristmill.sft.validate import problems
 
+    invalid = 0
     for path in files:
         fmts, probs, examples, n = Counter(), Counter(), {}, 0
         for line, rec, err in _records(path):
@@ -96,20 +97,34 @@ def sft_detect(files: Annotated[list[str], typer.Argument(help="JSONL files (.gz
             out.print(f"  {c:,} × {examples[kind]}", highlight=False, markup=False)
         if not probs:
             out.print("  every record is valid", highlight=False)
+        invalid += sum(probs.values())
+    if invalid:  # exit code 3: the input has problems (gristmill.cli.EXIT_INPUT_PROBLEMS)
+        raise typer.Exit(3)
 
 
 @sft_app.command("convert")
 def sft_convert(
     input: Annotated[str, typer.Argument(help="JSONL file in any supported format")],
     output: Annotated[str, typer.Option("--output", "-o", help="JSONL to write")],
-    to: Annotated[str, typer.Option("--to", help="alpaca, sharegpt, openai, preference, sharegpt_pref, kto")],
+    to: Annotated[str, typer.Option("--to", help="alpaca, sharegpt, openai, preference, sharegpt_pref, kto "
+                                                 "(TRL), sharegpt_kto (LLaMA-Factory)")],
+    arguments: Annotated[str, typer.Option(help="tool-call arguments as JSON object (chat templates, TRL, "
+                                                "LLaMA-Factory) or string (OpenAI's API)")] = "object",
+    dataset_info: Annotated[str | None, typer.Option(help="also add this name to dataset_info.json beside the "
+                                                          "output, for LLaMA-Factory")] = None,
 ) -> None:
     """Convert between formats without loss; records a format cannot hold go to OUTPUT.quarantine.jsonl with why."""
-    from gristmill.sft.formats import FORMATS, FormatError, parse, to_kto, write
+    from gristmill.sft.formats import FORMATS, KIND, FormatError, parse, to_kto, write
     from gristmill.sft.validate import problems
 
     if to not in FORMATS:
         raise GristmillError(f"unknown format {to!r}", hint=", ".join(FORMATS))
+    if arguments not in ("object", "string"):
+        raise GristmillError(f"--arguments must be object or string, not {arguments!r}")
+    if dataset_info:
+        from gristmill.sft.dataset_info import entry
+
+        entry(to, os.path.basename(output), set())  # a format LLaMA-Factory cannot read fails before converting
     good, bad = [], []
     for line, rec, err in _records(input):
         try:
@@ -119,10 +134,16 @@ def sft_convert(
             p = problems(s)
             if p:
                 raise FormatError("", "; ".join(p[:3]))
-            good += [write(x, to) for x in (to_kto(s) if to == "kto" and s.kind == "preference" else [s])]
+            split = KIND[to] == "kto" and s.kind == "preference"
+            good += [write(x, to, arguments=arguments) for x in (to_kto(s) if split else [s])]
         except FormatError as e:
             bad.append({"source": input, "line": line, "error": str(e), "record": rec})
     _write(output, good)
+    if dataset_info:
+        from gristmill.sft.dataset_info import add_to, entry
+
+        info = os.path.join(os.path.dirname(os.path.abspath(output)), "dataset_info.json")
+        add_to(info, dataset_info, entry(to, os.path.basename(output), {k for r in good for k in r}))
     qpath = output + ".quarantine.jsonl"
     if bad:
         _write(qpath, bad)
@@ -132,32 +153,88 @@ def sft_convert(
               f"(first: line {bad[0]['line']}: {bad[0]['error']})" if bad else ""), highlight=False, markup=False)
 
 
+def _variables(items: list[str]) -> dict:
+    out = {}
+    for it in items:
+        key, eq, value = it.partition("=")
+        if not eq or not key.isidentifier():
+            raise GristmillError(f"--var {it!r}: expected NAME=VALUE", hint="e.g. --var enable_thinking=false")
+        try:
+            out[key] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key] = value
+    return out
+
+
 @sft_app.command("render")
 def sft_render(
     input: Annotated[str, typer.Argument(help="JSONL fine-tuning records")],
     output: Annotated[str, typer.Option("--output", "-o")],
-    template: Annotated[str | None, typer.Option(help="tokenizer_config.json (or its folder) with a Jinja "
-                                                 "chat_template; default ChatML")] = None,
+    template: Annotated[str | None, typer.Option(help="tokenizer_config.json, chat_template.jinja or a model "
+                                                 "folder with a Jinja chat template; default ChatML")] = None,
+    backend: Annotated[str, typer.Option(help="auto (transformers when installed), transformers or builtin")] = "auto",
+    var: Annotated[list[str] | None, typer.Option("--var", help="template variable NAME=VALUE (JSON or text), "
+                                                  "repeatable: bos_token, enable_thinking, date_string …")] = None,
     mask: Annotated[str, typer.Option(help="loss on: all (assistant turns), last, weights (per message)")] = "all",
     tokenizer: Annotated[str | None, typer.Option("--tokenizer", "-t", help="also write token ids and weights")] = None,
+    time_limit: Annotated[float, typer.Option(help="seconds a record may take to render")] = 10.0,
+    max_chars: Annotated[int, typer.Option(help="longest rendered text (characters)")] = 4_000_000,
+    max_memory_mb: Annotated[int, typer.Option(help="memory the renderer process may add")] = 2048,
 ) -> None:
-    """Render records with a chat template: text plus the character spans (and token weights) the loss uses."""
-    from gristmill.sft.chat import Template, render, token_mask
+    """Render records with a chat template: text, the character spans (and token weights) the loss uses, and the
+    record's id. A record that is invalid, that the template rejects or that runs past a limit goes to
+    OUTPUT.quarantine.jsonl with its line and the reason; the rest render."""
+    from gristmill.sft.chat import Template, token_mask
+    from gristmill.sft.formats import FormatError, parse
+    from gristmill.sft.jinja_env import Limits, TemplateRejected
+    from gristmill.sft.render_worker import IsolatedRenderer
+    from gristmill.sft.validate import problems
 
-    tpl = Template(template)
+    if mask not in ("all", "last", "weights"):
+        raise GristmillError(f"unknown loss mask mode {mask!r}", hint="all, last or weights")
+    if time_limit <= 0 or max_chars <= 0 or max_memory_mb <= 0:
+        raise GristmillError("--time-limit, --max-chars and --max-memory-mb must be positive")
+    limits = Limits(time_limit, max_chars)
+    args = (template, backend, _variables(var or []), limits)
+    Template(*args)  # a bad path or template fails here, before any worker starts
     tok = None
     if tokenizer:
         from gristmill.tokenize.tokenizer import load_tokenizer
 
         tok = load_tokenizer(tokenizer)
-    rows = []
-    for _, sample in _samples(input):
-        r = render(sample, tpl, mask)
-        row = {"text": r.text, "loss_spans": [[a, b, w] for a, b, w in r.spans]}
-        if tok is not None:
-            row["input_ids"], row["loss_weights"] = token_mask(r, tok)
-        rows.append(row)
-    out.print(f"{_write(output, rows):,} rendered records in {output}", highlight=False)
+    qpath = output + ".quarantine.jsonl"
+    os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
+    n = q = 0
+    first = ""
+    with IsolatedRenderer(args, mask, max_memory_mb) as renderer, open(output, "w", encoding="utf-8") as f, \
+            open(qpath, "w", encoding="utf-8") as fq:
+        for line, rec, err in _records(input):
+            try:
+                if err:
+                    raise FormatError("", err)
+                s = parse(rec)
+                bad = problems(s)
+                if bad:
+                    raise FormatError("", "; ".join(bad[:3]))
+                r = renderer.render(s)
+            except (FormatError, TemplateRejected) as e:
+                why = f"{'invalid record' if isinstance(e, FormatError) else 'chat template'}: {e}"
+                fq.write(json.dumps({"source": input, "line": line, "error": why, "record": rec},
+                                    ensure_ascii=False) + "\n")
+                q += 1
+                first = first or f"line {line}: {why}"
+                continue
+            row = {"id": rec["id"]} if "id" in rec else {}
+            row.update(text=r.text, loss_spans=[[a, b, w] for a, b, w in r.spans])
+            if tok is not None:
+                row["input_ids"], row["loss_weights"] = token_mask(r, tok)
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+            n += 1
+        used = renderer.backend
+    if not q:
+        os.remove(qpath)
+    out.print(f"{n:,} rendered records in {output} ({used} renderer)" + (f"; {q:,} quarantined in {qpath} "
+              f"(first: {first})" if q else ""), highlight=False, markup=False)
 
 
 @sft_app.command("select")

@@ -28,9 +28,27 @@ class RecipeError(GristmillError):
     def __init__(self, file: str, line: int | None, key: str, expected: str, got: object = None,
                  *, hint: str | None = None) -> None:
         where = f"{file}:{line}" if line else file
-        got_s = "" if got is None else f", got {got!r}"
+        got_s = "" if got is None else f", got {short_repr(got)}"
         super().__init__(f"{where}: {key}: expected {expected}{got_s}", hint=hint)
         self.file, self.line, self.key, self.expected = file, line, key, expected
+
+
+def short_repr(value: object, limit: int = 200) -> str:
+    """``repr(value)`` of at most ``limit`` characters, built without expanding large or nested values.
+
+    >>> short_repr("x" * 1000)[-24:], short_repr(list(range(10**6)))
+    ("x'... (1,000 characters)", '[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, ...]')
+    """
+    import reprlib
+
+    r = reprlib.Repr()
+    r.maxstring = r.maxother = r.maxlong = limit
+    r.maxlist = r.maxtuple = r.maxdict = r.maxset = 10
+    r.maxlevel = 3
+    s = r.repr(value)
+    if isinstance(value, str) and len(value) > limit:
+        return repr(value[:limit]) + f"... ({len(value):,} characters)"
+    return s if len(s) <= limit else s[:limit] + "..."
 
 
 class MissingExtra(GristmillError):

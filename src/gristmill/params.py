@@ -43,9 +43,13 @@ class Size(int):
         return cls(int(float(m.group(1)) * _UNITS[m.group(2).lower()]))
 
 
-def param(default: Any = MISSING, doc: str = "", *, min: float | None = None, max: float | None = None) -> Any:
-    """Declare a documented parameter (mutable defaults are copied per instance)."""
+def param(default: Any = MISSING, doc: str = "", *, min: float | None = None, max: float | None = None,
+          example: Any = MISSING) -> Any:
+    """Declare a documented parameter (mutable defaults are copied per instance); ``example`` is a value
+    shown in docs/recipes.md (default: the default value)."""
     meta = {"doc": doc, "min": min, "max": max}
+    if example is not MISSING:
+        meta["example"] = example
     if isinstance(default, list | dict):
         return field(default_factory=lambda d=default: type(d)(d), metadata=meta)
     return field(default=default, metadata=meta)
@@ -158,32 +162,41 @@ def _expected(tp: Any, meta: dict) -> str:
     return s
 
 
-def validate_params(cls: type, values: dict, *, where: tuple[str, dict, int | None], key: str) -> Any:
+def validate_params(cls: type, values: dict, *, where: tuple[str, dict, int | None], key: str,
+                    errors: list[RecipeError] | None = None) -> Any:
     """Build ``cls`` from a recipe mapping, raising :class:`RecipeError` with file, line and key on error.
 
     ``where`` is ``(file, key_lines, mapping_line)``: the recipe file, a map of key -> line, and the
-    line of the mapping itself (for missing keys).
+    line of the mapping itself (for missing keys). With ``errors`` (a list), every problem is appended to
+    it instead of raised, and the result is None when there was any.
     """
     file, lines, line = where
     hints = typing.get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls)}
     kwargs = {}
+    found: list[RecipeError] = []
     for k, v in values.items():
         if k not in fields:
             close = difflib.get_close_matches(str(k), list(fields), n=1)
             hint = f"did you mean '{close[0]}'?" if close else "known parameters: " + ", ".join(fields)
-            raise RecipeError(file, lines.get(k, line), f"{key}.{k}", "a known parameter", None,
-                              hint=hint)
+            found.append(RecipeError(file, lines.get(k, line), f"{key}.{k}", "a known parameter", None, hint=hint))
+            continue
         f = fields[k]
         try:
             kwargs[k] = _convert(hints[k], v, dict(f.metadata))
         except ValueError as e:
             msg = str(e) if str(e).startswith("unknown language") else None
-            raise RecipeError(file, lines.get(k, line), f"{key}.{k}", _expected(hints[k], dict(f.metadata)),
-                              v, hint=msg) from None
+            found.append(RecipeError(file, lines.get(k, line), f"{key}.{k}", _expected(hints[k], dict(f.metadata)),
+                                     v, hint=msg))
     for name, f in fields.items():
-        if name not in kwargs and f.default is MISSING and f.default_factory is MISSING:
-            raise RecipeError(file, line, f"{key}.{name}", f"this required parameter ({describe_type(hints[name])})")
+        if name not in values and f.default is MISSING and f.default_factory is MISSING:
+            found.append(RecipeError(file, line, f"{key}.{name}",
+                                     f"this required parameter ({describe_type(hints[name])})"))
+    if found:
+        if errors is None:
+            raise found[0]
+        errors.extend(found)
+        return None
     return cls(**kwargs)
 
 

@@ -133,8 +133,8 @@ static int add_word(Words *w, const Py_UCS4 *s, Py_ssize_t n, PyObject *obj, PyO
         if (c < 128) {
             if (c >= 'A' && c <= 'Z') { upper = 1; alpha = 1; lc = c + 32; }
             else if (c >= 'a' && c <= 'z') { notupper = 1; alpha = 1; }
-        } else if (is_han(c)) {
-            alpha = 1;  /* a letter without case */
+        } else if (is_han(c)) {  /* a letter without case (not 〇, U+3007, nor unassigned code points) */
+            if ((c >= 0x4E00 && c <= 0x9FFF) || is_alpha(c)) alpha = 1;
         } else {
             if (is_alpha(c)) alpha = 1;
             if (Py_UNICODE_ISUPPER(c)) { upper = 1; fallback = 1; }
@@ -723,21 +723,30 @@ static Py_ssize_t count_emails(const Py_UCS4 *T, Py_ssize_t n) {
     return count;
 }
 
-#define N_OUT 56
+#include "prose_lines.c"  /* line_kinds, line_parts and their helpers */
 
-/* signals(text, zh, words, stops, recount) -> tuple of counts (see gristmill.text.native for the layout) */
+#define N_OUT 63
+
+/* may follow the terminal mark at the end of a prose line: gristmill.steps.quality.PROSE_CLOSERS */
+static const Py_UCS4 PROSE_CLOSERS[] = {'"', '\'', ')', ']', 0xFF09, 0x300D, 0x300F, 0x2019, 0x201D, 0};
+
+/* signals(text, zh, words, stops, recount, zh_min_han) -> tuple of counts (see gristmill.text.native for the
+ * layout); with zh_min_han >= 0, the prose counts too: over the lines gristmill.text.prose.line_kinds measures,
+ * and the Han share over those not in another script (line_languages, with this zh_min_han) */
 static PyObject *signals(PyObject *self, PyObject *args) {
     PyObject *text, *wordlist, *recount;
     int zh;
+    double zmin = -1.0;
     Py_buffer stopbuf;
-    if (!PyArg_ParseTuple(args, "UpOy*O", &text, &zh, &wordlist, &stopbuf, &recount)) return NULL;
+    if (!PyArg_ParseTuple(args, "UpOy*O|d", &text, &zh, &wordlist, &stopbuf, &recount, &zmin)) return NULL;
     PyObject *result = NULL;
     Py_UCS4 *T = NULL, *buf = NULL, *low = NULL;
     Words W = {0};
     Lines L = {0};
     Table tab = {0};
     Dups dl = {0}, dp = {0}, df = {0};
-    Py_ssize_t *line_words = NULL, *tokbuf = NULL;
+    Py_ssize_t *line_words = NULL, *line_alpha = NULL, *tokbuf = NULL;
+    char *kb = NULL;
     uint64_t *keys = NULL, *acc = NULL;
     int32_t *cum = NULL;
     long long out[N_OUT];
@@ -752,7 +761,8 @@ static PyObject *signals(PyObject *self, PyObject *args) {
     if (!T) goto done;
     if (split_lines(T, n, &L) < 0) goto done;
     line_words = PyMem_Calloc(L.n + 1, sizeof(Py_ssize_t));
-    if (!line_words) { PyErr_NoMemory(); goto done; }
+    line_alpha = PyMem_Calloc(L.n + 1, sizeof(Py_ssize_t));
+    if (!line_words || !line_alpha) { PyErr_NoMemory(); goto done; }
 
     /* words, and how many fall on each line */
     if (!zh) {
@@ -764,9 +774,10 @@ static PyObject *signals(PyObject *self, PyObject *args) {
         tokbuf = PyMem_Malloc((2 * longest + 2) * sizeof(Py_ssize_t));
         if (!tokbuf) { PyErr_NoMemory(); goto done; }
         for (Py_ssize_t li = 0; li < L.n; li++) {
-            Py_ssize_t before = W.n;
+            Py_ssize_t before = W.n, alpha_before = W.alpha;
             if (tokenize_line(&W, T, L.start[li], L.end[li], text, tokbuf) < 0) goto done;
             line_words[li] = W.n - before;
+            line_alpha[li] = W.alpha - alpha_before;
         }
     } else {
         PyObject *seq = PySequence_Fast(wordlist, "words must be a list");
@@ -781,8 +792,9 @@ static PyObject *signals(PyObject *self, PyObject *args) {
             for (Py_ssize_t i = 0; i < tl && space; i++) if (!is_space(PyUnicode_READ(kind, data, i))) space = 0;
             if (!space) {
                 while (li < L.n && pos >= (li + 1 < L.n ? L.start[li + 1] : n)) li++;
+                Py_ssize_t alpha_before = W.alpha;
                 if (add_word(&W, NULL, 0, tok, NULL, 0) < 0) { Py_DECREF(seq); goto done; }
-                if (li < L.n) line_words[li]++;
+                if (li < L.n) { line_words[li]++; line_alpha[li] += W.alpha - alpha_before; }
             }
             pos += tl;
         }
@@ -975,6 +987,28 @@ static PyObject *signals(PyObject *self, PyObject *args) {
         PyMem_Free(wk); PyMem_Free(cover); table_free(&t13);
     }
 
+    /* prose lines: their non-space and Han characters, terminal ends, words and words with a letter */
+    long long p_chars = 0, p_zh_chars = 0, p_han = 0, p_lines = 0, p_term = 0, p_words = 0, p_alpha = 0;
+    if (zmin >= 0) {
+        kb = PyMem_Malloc(L.n + 1);
+        if (!kb) { PyErr_NoMemory(); goto done; }
+        if (classify_lines(T, &L, kb) < 0) goto done;
+        for (Py_ssize_t li = 0; li < L.n; li++) {
+            if (kb[li] != K_PROSE && kb[li] != K_NO_LETTERS) continue;  /* gristmill.text.prose.MEASURED */
+            Py_ssize_t a = L.start[li], b = L.end[li];
+            int zh_part = han && line_part(T + a, b - a, zmin).part != 2;  /* not OTHER_SCRIPT (no Han: 0.0) */
+            for (Py_ssize_t i = a; i < b; i++)
+                if (!is_space(T[i])) { p_chars++; if (zh_part) { p_zh_chars++; p_han += is_han(T[i]); } }
+            p_lines++;
+            p_words += line_words[li];
+            p_alpha += line_alpha[li];
+            while (a < b && is_space(T[a])) a++;
+            while (b > a && is_space(T[b - 1])) b--;
+            while (b > a && in_set(T[b - 1], PROSE_CLOSERS)) b--;
+            if (b > a && in_set(T[b - 1], TERMINAL) && !ends_with(T + a, b - a, "...")) p_term++;
+        }
+    }
+
     /* the layout gristmill.text.native.COUNTS names, in order */
     out[0] = n; out[1] = W.n; out[2] = L.n; out[3] = W.nl; out[4] = W.nonsym_chars;
     out[5] = hashes; out[6] = ellipsis; out[7] = bullets; out[8] = ell_lines; out[9] = W.alpha;
@@ -989,6 +1023,8 @@ static PyObject *signals(PyObject *self, PyObject *args) {
     out[54] = count_urls(T, n);
     out[55] = count_emails(T, n);
     out[48] = nonspace; out[49] = han; out[50] = zh_lines; out[51] = zh_line_chars; out[52] = rep13; out[53] = zpunct;
+    out[56] = p_chars; out[57] = p_han; out[58] = p_lines; out[59] = p_term; out[60] = p_words; out[61] = p_alpha;
+    out[62] = p_zh_chars;
     result = PyTuple_New(N_OUT);
     if (!result) goto done;
     for (int i = 0; i < N_OUT; i++) {
@@ -1002,7 +1038,7 @@ done:
     words_free(&W);
     PyMem_Free(L.start); PyMem_Free(L.end);
     table_free(&tab); table_free(&dl.t); table_free(&dp.t); table_free(&df.t);
-    PyMem_Free(line_words); PyMem_Free(keys); PyMem_Free(acc); PyMem_Free(cum); PyMem_Free(tokbuf);
+    PyMem_Free(line_words); PyMem_Free(line_alpha); PyMem_Free(kb); PyMem_Free(keys); PyMem_Free(acc); PyMem_Free(cum); PyMem_Free(tokbuf);
     return result;
 }
 
@@ -1257,6 +1293,8 @@ static PyMethodDef METHODS[] = {
     {"tokens", tokens, METH_O, "The words signals() counts for a non-Chinese text."},
     {"term_counts", term_counts, METH_VARARGS, "Whole ASCII-letter words of a text, lower-cased, that are terms."},
     {"script_counts", script_counts, METH_O, "(letters, han, kana, hangul) characters of a text."},
+    {"line_kinds", line_kinds, METH_O, "The kind of every line (prose, code, option, table ...)."},
+    {"line_parts", line_parts, METH_VARARGS, "CJK and other lines of a text with their weights (language shares)."},
     {"count_cues", count_cues, METH_VARARGS, "Counts of the cues found in a text (longest match first)."},
     {"han_changed", han_changed, METH_VARARGS, "Han characters of a that b changes (same length)."},
     {"init", init, METH_VARARGS, "init(symbols, prefixes, suffixes, piece, abbreviations, contractions, emoticons, units): tokenizer sets."},

@@ -25,6 +25,7 @@ from gristmill.text.scripts import script_counts
 from gristmill.text.words import words
 
 MAX_CHARS = 10_000
+NAN_RETRIES = 5  # training runs again when fastText reports a NaN (it does so intermittently)
 
 
 def prepare(text: str, max_chars: int = MAX_CHARS) -> str:
@@ -32,6 +33,18 @@ def prepare(text: str, max_chars: int = MAX_CHARS) -> str:
     letters, han, _, _ = script_counts(text)
     lang = "zh" if letters and han / letters >= 0.3 else "en"
     return " ".join(words(text, lang)).lower()
+
+
+def preparer(name: str):
+    """The text preparation a model was trained with (its ``.json``'s ``prepare``): ``words-lower`` (this
+    module's :func:`prepare`) or ``zh-spam`` (:func:`gristmill.text.spam.model_text`: numbers masked)."""
+    if name == "zh-spam":
+        from gristmill.text.spam import model_text
+
+        return model_text
+    if name != "words-lower":
+        raise GristmillError(f"unknown text preparation {name!r}", hint="words-lower or zh-spam")
+    return prepare
 
 
 @dataclass
@@ -69,8 +82,11 @@ def roc_auc(scores: np.ndarray, truth: np.ndarray) -> float:
 def train(positive: list[str], negative: list[str], model_path: str, *, positive_label: str = "pos",
           negative_label: str = "neg", test_share: float = 0.1, seed: int = 0, epoch: int = 10, lr: float = 0.5,
           word_ngrams: int = 2, dim: int = 64, bucket: int = 200_000, min_count: int = 1,
-          quantize: bool = False) -> TrainReport:
-    """Train on two lists of texts; documents go to the held-out set by a hash of their text (stable)."""
+          quantize: bool = False, preparation: str = "words-lower", minn: int = 0, maxn: int = 0,
+          cutoff: int = 50_000) -> TrainReport:
+    """Train on two lists of texts; documents go to the held-out set by a hash of their text (stable).
+    ``preparation`` names the text preparation (see :func:`preparer`); ``minn``/``maxn`` > 0 add the
+    character n-grams of each word (fastText sub-words); ``cutoff`` is how many rows quantizing keeps (0: all)."""
     import fasttext
 
     if not positive or not negative:
@@ -82,19 +98,27 @@ def train(positive: list[str], negative: list[str], model_path: str, *, positive
         h = xxhash.xxh64_intdigest(t.encode("utf-8", "surrogatepass"), seed=seed) / 2**64
         (test_rows if h < test_share else train_rows).append((lab, t))
     random.Random(seed).shuffle(train_rows)
+    prep = preparer(preparation)
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False, encoding="utf-8") as f:
         for lab, t in train_rows:
-            f.write(f"__label__{lab} {prepare(t)}\n")
+            f.write(f"__label__{lab} {prep(t, MAX_CHARS)}\n")
     try:
-        model = fasttext.train_supervised(input=f.name, epoch=epoch, lr=lr, wordNgrams=word_ngrams, dim=dim,
-                                          bucket=bucket, minCount=min_count, thread=1, seed=seed, verbose=0)
+        for attempt in range(NAN_RETRIES + 1):  # fasttext 0.10.4 now and then stops on a NaN on the same input
+            try:
+                model = fasttext.train_supervised(input=f.name, epoch=epoch, lr=lr, wordNgrams=word_ngrams,
+                                                  dim=dim, bucket=bucket, minCount=min_count, minn=minn,
+                                                  maxn=maxn, thread=1, seed=seed, verbose=0)
+                break
+            except RuntimeError as e:
+                if "NaN" not in str(e) or attempt == NAN_RETRIES:
+                    raise GristmillError(f"fastText training failed: {e}", hint="try a lower lr") from e
     finally:
         os.remove(f.name)
-    if quantize:  # a ~2 MB .ftz instead of a ~55 MB .bin (cutoff keeps the 50k most useful n-grams)
-        model.quantize(input=None, retrain=False, cutoff=50_000, qnorm=True)
+    if quantize:  # a ~2 MB .ftz instead of a ~55 MB .bin (cutoff keeps the most useful n-grams)
+        model.quantize(input=None, retrain=False, cutoff=cutoff, qnorm=True)
     Path(model_path).parent.mkdir(parents=True, exist_ok=True)
     model.save_model(model_path)
-    meta = {"prepare": "words-lower", "labels": [positive_label, negative_label], "positive": positive_label,
+    meta = {"prepare": preparation, "labels": [positive_label, negative_label], "positive": positive_label,
             "max_chars": MAX_CHARS}
     Path(model_path + ".json").write_text(json.dumps(meta, indent=2))
     clf = Classifier(model_path)
@@ -126,9 +150,10 @@ class Classifier:
         if self.positive not in labels:
             raise GristmillError(f"label {self.positive!r} is not in the model (labels: {', '.join(labels)})")
         self.k = len(labels)
+        self.prepare = preparer(self.meta.get("prepare", "words-lower"))
 
     def scores(self, texts: list[str]) -> np.ndarray:
-        prepared = [prepare(t, self.meta.get("max_chars", MAX_CHARS)) for t in texts]
+        prepared = [self.prepare(t, self.meta.get("max_chars", MAX_CHARS)) for t in texts]
         labels, probs = self.model.predict(prepared, k=self.k) if prepared else ([], [])
         out = np.zeros(len(texts))
         want = "__label__" + self.positive

@@ -33,6 +33,7 @@ def build(recipe, shards, stages, markers: dict[tuple[int, int], dict], *, start
                                  "bytes_in": 0, "bytes_kept": 0}
     read = {"records": 0, "blank_lines": 0, "skipped": 0, "bytes": 0, "quarantined": 0}
     problems = []
+    encodings: dict[str, dict] = {}   # how each text/JSONL/CSV file was decoded (the same for all its shards)
     files: dict[str, list[str]] = {"kept": [], "rejected": [], "quarantine": []}
     last = len(stages) - 1
     kept = 0
@@ -47,6 +48,8 @@ def build(recipe, shards, stages, markers: dict[tuple[int, int], dict], *, start
             d["seconds"] += v["seconds"]
             d["bytes_in"] += v.get("bytes_in", 0)
             d["bytes_kept"] += v.get("bytes_kept", 0)
+            if v.get("notes"):  # counts a step reports (e.g. toxicity: where each document's language came from)
+                d.setdefault("notes", Counter()).update(v["notes"])
         for f in m["files"]:
             files[f.split("/", 1)[0]].append(f)
         if s == 0:
@@ -54,6 +57,8 @@ def build(recipe, shards, stages, markers: dict[tuple[int, int], dict], *, start
             for k in read:
                 read[k] += r.get(k, 0)
             problems += [{"shard": i, "path": shards[i].path, "problem": p} for p in r["problems"]]
+            if r.get("encoding"):
+                encodings.setdefault(shards[i].path, r["encoding"])
             bytes_in += m["text_bytes_in"]
             chain_ok &= r["records"] == m["in"]
         else:
@@ -66,6 +71,8 @@ def build(recipe, shards, stages, markers: dict[tuple[int, int], dict], *, start
     for v in steps.values():
         chain_ok &= v["in"] == v["kept"] + sum(v["rejected"].values())
         v["rejected"] = dict(sorted(v["rejected"].items()))
+        if "notes" in v:
+            v["notes"] = dict(sorted(v["notes"].items()))
         v["seconds"] = round(v["seconds"], 3)
     reconciled = chain_ok and total_in == kept + rejected + read["quarantined"]
     by_file: dict[str, dict] = {}
@@ -74,6 +81,8 @@ def build(recipe, shards, stages, markers: dict[tuple[int, int], dict], *, start
                                          "shards": 0, "bytes": 0})
         e["shards"] += 1
         e["bytes"] += sh.size
+        if sh.path in encodings:
+            e["encoding"] = encodings[sh.path]
     return {
         "gristmill_version": __version__,
         "recipe": recipe.to_dict(),

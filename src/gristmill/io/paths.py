@@ -14,10 +14,10 @@ import fsspec
 
 from gristmill.errors import GristmillError
 
-FORMATS = ("jsonl", "parquet", "text", "warc", "html")
+FORMATS = ("jsonl", "parquet", "text", "warc", "html", "csv", "tsv")
 _EXT = {".jsonl": "jsonl", ".json": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet", ".pq": "parquet",
         ".txt": "text", ".text": "text", ".md": "text", ".warc": "warc", ".arc": "warc", ".html": "html",
-        ".htm": "html"}
+        ".htm": "html", ".csv": "csv", ".tsv": "tsv"}
 _COMP = {".gz": "gzip", ".zst": "zstd", ".zstd": "zstd"}
 
 
@@ -72,13 +72,23 @@ def list_inputs(paths: list[str], fmt: str = "auto") -> list[tuple[str, str, int
                     if detect(f, fmt)[0]:
                         rel = posixpath.relpath(f, root)
                         out[prefix + f] = (prefix + f, f"{posixpath.basename(root.rstrip('/'))}/{rel}",
-                                           fs.size(f), fs)
+                                           _size(fs, f), fs)
             else:
-                out[prefix + root] = (prefix + root, posixpath.basename(root), fs.size(root), fs)
+                out[prefix + root] = (prefix + root, posixpath.basename(root), _size(fs, root), fs)
     if not out:
         raise GristmillError(f"no input files found in {', '.join(paths)}",
-                             hint="inputs are .jsonl/.json/.parquet/.txt files, optionally .gz or .zst")
+                             hint="inputs are .jsonl/.json/.parquet/.txt/.md/.csv/.tsv files, optionally "
+                                  ".gz or .zst")
     return [out[k] for k in sorted(out)]
+
+
+def _size(fs, path: str) -> int:
+    """The file's size; 0 when it cannot be read (a symlink loop, a vanished file): the reader then
+    reports why as a file problem in the manifest."""
+    try:
+        return fs.size(path) or 0
+    except OSError:
+        return 0
 
 
 def unrecognised_files(paths: list[str], fmt: str = "auto") -> list[str]:

@@ -8,28 +8,39 @@ lines) or row number (Parquet), so they are stable whatever the sharding or work
 from __future__ import annotations
 
 import io
+import os
+import stat
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import fsspec
 import fsspec.implementations.local
 import orjson
 import pyarrow as pa
 
+from gristmill.io.decompress import Decompressed, ExpansionError
+from gristmill.io.encoding import SNIFF_BYTES, Decoding, decide
+from gristmill.io.lines import lines
 from gristmill.io.paths import Shard
+from gristmill.io.quarantine import QUARANTINE_BYTES, quarantine_entry
 from gristmill.record import derived_id, pop_path
+
+SPACES = " \t\r\x0b\x0c"   # what a blank line may hold
 
 
 @dataclass
 class ReadOptions:
     text_field: str = "text"
     id_field: str = "id"
-    text_unit: str = "line"          # text format: "line" or "file"
+    text_unit: str = "file"          # text format: "file", "paragraph" or "line"
+    encoding: str = "auto"           # text/JSONL/CSV: "auto" or a Python codec (gristmill.io.encoding)
     max_record_bytes: int = 32 * 2**20
     batch_rows: int = 2000
     batch_bytes: int = 16 * 2**20
     sft: str | None = None           # fine-tuning records: "auto" or a format name (gristmill.sft.formats)
+    max_expansion: float = 200       # .gz/.zst: decompressed/compressed size limit per file (0: none)
+    quarantine_bytes: int = QUARANTINE_BYTES  # raw bytes kept per quarantined record
 
 
 @dataclass
@@ -40,129 +51,57 @@ class ReadBatch:
     skipped: int = 0        # WARC records of other MIME types (not text documents)
     bytes: int = 0          # input bytes consumed (decompressed)
     problem: str | None = None  # a file-level problem, reported in the manifest
+    encoding: dict | None = None  # how the file was decoded (text, JSONL, CSV), reported in the manifest
 
 
 _MISSING = object()
 SCHEMA = pa.schema([("id", pa.string()), ("text", pa.string()), ("meta", pa.string())])
 
 
-def _preview(raw: bytes) -> str:
-    return raw.decode("utf-8", errors="backslashreplace")
-
-
-def _open(shard: Shard):
+def open_stream(shard: Shard, max_expansion: float = 0):
+    """(raw file, decompressed stream); ``max_expansion``: see :mod:`gristmill.io.decompress`."""
     fs, path = fsspec.core.url_to_fs(shard.path)
     if isinstance(fs, fsspec.implementations.local.LocalFileSystem):
         raw = open(path, "rb", buffering=1 << 20)  # noqa: SIM115 - closed by the caller
     else:
         raw = fs.open(path, "rb")
     if shard.compression in ("gzip", "zstd"):
-        return raw, io.BufferedReader(_Decompressed(raw, shard.compression), 1 << 16)
+        return raw, io.BufferedReader(Decompressed(raw, shard.compression, max_expansion), 1 << 16)
     return raw, raw
 
 
-class _Decompressed(io.RawIOBase):
-    """Decompress every frame/member of a .gz or .zst stream. Data up to a truncation point is returned
-    first; only then does a read raise EOFError (the stdlib gzip module and zstandard's stream reader
-    either drop the last decoded block or end silently)."""
-
-    def __init__(self, raw, kind: str) -> None:
-        self.raw, self.kind = raw, kind
-        self.dobj = self._new()
-        self.buf = b""
-        self.started = False
-
-    def _new(self):
-        if self.kind == "gzip":
-            return zlib.decompressobj(wbits=31)
-        import zstandard
-
-        return zstandard.ZstdDecompressor().decompressobj()
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, b) -> int:
-        while not self.buf:
-            chunk = self.raw.read(1 << 20)
-            if not chunk:
-                if self.started and not self.dobj.eof:
-                    raise EOFError(f"the file ends inside a {self.kind} stream")
-                return 0
-            while chunk:
-                self.started = True
-                self.buf += self.dobj.decompress(chunk)
-                chunk = b""
-                if self.dobj.eof:
-                    chunk = self.dobj.unused_data
-                    self.dobj = self._new()
-                    self.started = bool(chunk)
-        n = min(len(b), len(self.buf))
-        b[:n] = self.buf[:n]
-        self.buf = self.buf[n:]
-        return n
-
-
-def _stream_error(e: Exception, shard: Shard) -> str:
+def stream_error(e: Exception, shard: Shard) -> str:
     kind = {"gzip": "gzip", "zstd": "zstd"}.get(shard.compression or "", "file")
     if isinstance(e, EOFError):
         return f"truncated {kind} stream: {e}"
+    if isinstance(e, ExpansionError):
+        return f"{kind} stream {e}"
     return f"corrupt {kind} stream: {type(e).__name__}: {e}"
 
 
-BLOCK = 4 << 20
-
-
-def _lines(shard: Shard, f, keep_limit: int) -> Iterator[tuple[int, bytes, int]]:
-    """(offset, line, length) for lines that *start* in [start, end); ``line`` lacks its \\n.
-
-    Reads in blocks (read1: what the stream has, so a truncated compressed file gives up every line
-    before the damage). A line longer than ``keep_limit`` is not held whole: only its first
-    ``keep_limit`` bytes are returned; ``length`` is its real length.
-    """
-    pos = 0
-    end = shard.end
-    if shard.start:
-        f.seek(shard.start - 1)
-        pos = shard.start - 1 + len(f.readline())
-    pending: list[bytes] = []
-    pending_len = 0   # bytes kept of the line in progress
-    length = 0        # its real length so far
-    read = getattr(f, "read1", f.read)
-    while end is None or pos < end:
-        chunk = read(BLOCK)
-        if not chunk:
-            if length:
-                yield pos, b"".join(pending), length
-            return
-        nl = chunk.find(b"\n")
-        if nl < 0:
-            length += len(chunk)
-            room = max(keep_limit - pending_len, 0)
-            if room:
-                pending.append(chunk[:room])
-                pending_len += min(room, len(chunk))
-            continue
-        if length:
-            room = max(keep_limit - pending_len, 0)
-            pending.append(chunk[:min(nl, room)])
-            length += nl
-            yield pos, b"".join(pending), length
-            pos += length + 1
-            pending, pending_len, length = [], 0, 0
-            chunk = chunk[nl + 1:]
-        lines = chunk.split(b"\n")
-        last = lines.pop()
-        for line in lines:
-            if end is not None and pos >= end:
-                return
-            yield pos, line if len(line) <= keep_limit else line[:keep_limit], len(line)
-            pos += len(line) + 1
-        if last:
-            pending, pending_len, length = [last[:keep_limit]], min(len(last), keep_limit), len(last)
-
-
 def read_shard(shard: Shard, opts: ReadOptions) -> Iterator[ReadBatch]:
+    """The shard's records in batches. A file that vanished, cannot be opened (permission, symlink loop)
+    or is not a regular file ends the shard with one quarantine entry and a file problem, not an error."""
+    try:
+        why = _not_a_file(shard)
+        if why is None:
+            yield from _read_shard(shard, opts)
+            return
+    except OSError as e:
+        why = f"cannot read {shard.source}: {e.strerror or type(e).__name__}"
+    yield ReadBatch(None, [_q(shard, 0, why, b"")], problem=why)
+
+
+def _not_a_file(shard: Shard) -> str | None:
+    """Why a local file cannot be read (a FIFO would block; a directory), or None."""
+    fs, p = fsspec.core.url_to_fs(shard.path)
+    if not isinstance(fs, fsspec.implementations.local.LocalFileSystem):
+        return None
+    mode = os.stat(p).st_mode
+    return None if stat.S_ISREG(mode) else f"cannot read {shard.source}: not a regular file"
+
+
+def _read_shard(shard: Shard, opts: ReadOptions) -> Iterator[ReadBatch]:
     if shard.format == "warc":
         from gristmill.io.warc import read_warc
 
@@ -173,96 +112,157 @@ def read_shard(shard: Shard, opts: ReadOptions) -> Iterator[ReadBatch]:
         yield from read_html_file(shard, opts)
     elif shard.format == "parquet":
         yield from _read_parquet(shard, opts)
-    elif shard.format == "text" and opts.text_unit == "file":
-        yield from _read_text_file(shard, opts)
+    elif shard.format in ("csv", "tsv"):
+        from gristmill.io.csvfile import read_csv
+
+        yield from read_csv(shard, opts, sniff(shard, opts.encoding))
+    elif shard.format == "text" and opts.text_unit in ("file", "paragraph"):
+        from gristmill.io.textfile import read_paragraphs, read_text_file
+
+        reader = read_text_file if opts.text_unit == "file" else read_paragraphs
+        yield from reader(shard, opts, sniff(shard, opts.encoding))
     else:
-        yield from _read_lines(shard, opts)
+        yield from _read_lines(shard, opts, sniff(shard, opts.encoding))
 
 
-def _read_lines(shard: Shard, opts: ReadOptions) -> Iterator[ReadBatch]:
+def sniff(shard: Shard, setting: str) -> Decoding:
+    """The decoding of ``shard``'s file, decided on the file's first bytes (the same for all its shards)."""
+    n = SNIFF_BYTES if setting == "auto" or setting.lower().replace("_", "-") in ("utf-16", "utf-32") else 4
+    chunks: list[bytes] = []
+    got = 0
+    try:
+        raw, f = open_stream(replace(shard, start=0, end=None))
+        try:
+            while got < n:
+                chunk = f.read(n - got)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                got += len(chunk)
+        finally:
+            raw.close()
+    except Exception:  # a damaged stream: decide on what could be read; the reader reports the damage
+        pass
+    prefix = b"".join(chunks)
+    return decide(prefix, setting, whole=got < n)
+
+
+def guarded(it: Iterator, shard: Shard) -> Iterator:
+    """The items of ``it``; a damaged stream ends it with one ``(None, message, 0)`` item."""
+    try:
+        yield from it
+    except (EOFError, OSError, zlib.error, ValueError) as e:
+        if type(e).__name__ == "UnsupportedOperation":
+            raise
+        yield None, stream_error(e, shard), 0
+    except Exception as e:  # zstandard.ZstdError and friends
+        yield None, stream_error(e, shard), 0
+
+
+def decode_line(line: bytes, dec: Decoding) -> tuple[str | None, str | None]:
+    """(text, None) or (None, why): a line's bytes in the file's encoding, without a trailing ``\r``."""
+    try:
+        text = line.decode(dec.name)
+    except UnicodeDecodeError as e:
+        return None, f"invalid {dec.name.upper()} at byte {e.start} of the line"
+    return (text[:-1] if text.endswith("\r") else text), None
+
+
+def _read_lines(shard: Shard, opts: ReadOptions, dec: Decoding) -> Iterator[ReadBatch]:
     is_json = shard.format == "jsonl"
+    enc = None if opts.encoding == "utf-8" else dec
+    w, utf8 = len(dec.newline), dec.is_utf8
     ids: list[str] = []
     texts: list[str] = []
     metas: list[str | None] = []
-    batch = ReadBatch(None)
+    batch = ReadBatch(None, encoding=dec.to_dict())
     size = 0
-    raw, f = _open(shard)
+    raw, f = open_stream(shard, opts.max_expansion)
     last = shard.start
+    keep = opts.quarantine_bytes
     try:
-        lines = _lines(shard, f, 2 * opts.max_record_bytes)
-        while True:
-            try:
-                item = next(lines, None)
-            except (EOFError, OSError, zlib.error, ValueError) as e:
-                if type(e).__name__ == "UnsupportedOperation":
-                    raise
-                msg = _stream_error(e, shard)
-                batch.quarantine.append(_q(shard, last, msg, b""))
-                batch.problem = msg
+        for offset, line, length in guarded(lines(shard, f, opts.max_record_bytes + 4, dec.newline), shard):  # +4: a BOM
+            if offset is None:
+                batch.quarantine.append(_q(shard, last, line, b""))
+                batch.problem = line
                 break
-            except Exception as e:  # zstandard.ZstdError and friends
-                msg = _stream_error(e, shard)
-                batch.quarantine.append(_q(shard, last, msg, b""))
-                batch.problem = msg
-                break
-            if item is None:
-                break
-            offset, line, length = item
-            last = offset + length + 1
-            batch.bytes += length + 1
-            body = line[:-1] if line.endswith(b"\r") else line
-            if (not body or body[:1] in b" \t\r\x0b\x0c") and len(line) == length and not body.strip():
+            last = offset + length + w
+            batch.bytes += length + w
+            if offset == 0 and dec.bom:
+                line, length = line[dec.bom:], length - dec.bom
+            if utf8:
+                body = line[:-1] if line.endswith(b"\r") else line
+                blank = (not body or body[:1] in b" \t\r\x0b\x0c") and not body.strip()
+            else:
+                body, err = decode_line(line, dec) if len(line) == length else ("x", None)
+                blank = err is None and not body.strip(SPACES)
+            if blank and len(line) == length:
                 batch.blank += 1
                 continue
             if length > opts.max_record_bytes:
-                cut = "" if len(line) == length else f"; raw keeps its first {len(line):,} bytes"
                 batch.quarantine.append(_q(shard, offset, f"record is {length:,} bytes, over "
-                                           f"input.max_record_bytes ({opts.max_record_bytes:,}){cut}", line))
+                                           f"input.max_record_bytes ({opts.max_record_bytes:,})",
+                                           line[:opts.max_record_bytes], keep, length))
+                continue
+            if not utf8 and err:
+                batch.quarantine.append(_q(shard, offset, err, line, keep))
                 continue
             if is_json:
                 rec, err = _parse_json(body, opts)
                 if err:
-                    batch.quarantine.append(_q(shard, offset, err, line))
+                    batch.quarantine.append(_q(shard, offset, err, line, keep))
                     continue
                 text, rid, meta = rec
                 ids.append(rid if rid is not None else derived_id(shard.source, offset))
                 texts.append(text)
                 metas.append(meta)
             else:
-                try:
-                    text = body.decode("utf-8")
-                except UnicodeDecodeError as e:
-                    batch.quarantine.append(_q(shard, offset, f"invalid UTF-8 at byte {e.start} of the line", line))
-                    continue
+                if utf8:
+                    try:
+                        body = body.decode("utf-8")
+                    except UnicodeDecodeError as e:
+                        batch.quarantine.append(_q(shard, offset, f"invalid UTF-8 at byte {e.start} of the line",
+                                                   line, keep))
+                        continue
                 ids.append(derived_id(shard.source, offset))
-                texts.append(text)
+                texts.append(body)
                 metas.append(None)
             size += len(body)
             if len(ids) >= opts.batch_rows or size >= opts.batch_bytes:
-                batch.table = _table(ids, texts, metas, is_json)
+                batch.table = make_table(ids, texts, metas, is_json, enc)
                 yield batch
                 ids, texts, metas, size, batch = [], [], [], 0, ReadBatch(None)
     finally:
         raw.close()
     if ids:
-        batch.table = _table(ids, texts, metas, is_json)
+        batch.table = make_table(ids, texts, metas, is_json, enc)
     if batch.table is not None or batch.quarantine or batch.blank or batch.bytes or batch.problem:
         yield batch
 
 
-def _table(ids, texts, metas, is_json) -> pa.Table:
+def make_table(ids, texts, metas, is_json, enc: Decoding | None = None) -> pa.Table:
     cols = [pa.array(ids, pa.string()), pa.array(texts, pa.string())]
-    if is_json:
-        return pa.Table.from_arrays([*cols, pa.array(metas, pa.string())], schema=SCHEMA)
-    return pa.Table.from_arrays(cols, names=["id", "text"])
+    t = (pa.Table.from_arrays([*cols, pa.array(metas, pa.string())], schema=SCHEMA) if is_json
+         else pa.Table.from_arrays(cols, names=["id", "text"]))
+    return with_encoding(t, enc)
 
 
-def _parse_json(body: bytes, opts: ReadOptions) -> tuple[tuple | None, str | None]:
+def with_encoding(t: pa.Table, enc: Decoding | None) -> pa.Table:
+    """The ``encoding`` and ``encoding_confidence`` columns (none when ``input.encoding`` is utf-8)."""
+    if enc is None:
+        return t
+    n = t.num_rows
+    t = t.append_column("encoding", pa.array([enc.name] * n, pa.string()))
+    return t.append_column("encoding_confidence", pa.array([enc.confidence] * n, pa.float64()))
+
+
+def _parse_json(body: bytes | str, opts: ReadOptions) -> tuple[tuple | None, str | None]:
     try:
         rec = orjson.loads(body)
     except orjson.JSONDecodeError as e:
         try:
-            body.decode("utf-8")
+            if isinstance(body, bytes):
+                body.decode("utf-8")
         except UnicodeDecodeError as u:
             return None, f"invalid UTF-8 at byte {u.start} of the line (binary or mis-encoded data)"
         return None, f"invalid JSON: {e}"
@@ -307,37 +307,7 @@ def _parse_sft(rec: dict, opts: ReadOptions) -> tuple[tuple | None, str | None]:
     return (sample.plain_text(), None if rid is None else str(rid), orjson.dumps(rec)), None
 
 
-def _q(shard: Shard, offset: int, error: str, raw: bytes | str) -> dict:
-    return {"source": shard.source, "path": shard.path, "offset": offset, "error": error,
-            "raw": raw if isinstance(raw, str) else _preview(raw)}
-
-
-def _read_text_file(shard: Shard, opts: ReadOptions) -> Iterator[ReadBatch]:
-    raw, f = _open(shard)
-    batch = ReadBatch(None)
-    try:
-        data = f.read(opts.max_record_bytes + 1)
-    except Exception as e:
-        batch.quarantine.append(_q(shard, 0, _stream_error(e, shard), b""))
-        batch.problem = batch.quarantine[-1]["error"]
-        yield batch
-        return
-    finally:
-        raw.close()
-    batch.bytes = len(data)
-    if len(data) > opts.max_record_bytes:
-        batch.quarantine.append(_q(shard, 0, f"file is over input.max_record_bytes ({opts.max_record_bytes:,})",
-                                   data[:4096]))
-    elif not data.strip():
-        batch.blank = 1
-        batch.problem = "empty file"
-    else:
-        try:
-            text = data.decode("utf-8")
-            batch.table = _table([shard.source], [text], [None], False)
-        except UnicodeDecodeError as e:
-            batch.quarantine.append(_q(shard, e.start, f"invalid UTF-8 at byte {e.start}", data))
-    yield batch
+_q = quarantine_entry
 
 
 def _read_parquet(shard: Shard, opts: ReadOptions) -> Iterator[ReadBatch]:

@@ -8,8 +8,8 @@ gets the columns of the typed union of all files of that output (:mod:`gristmill
   columns, and every file is written with the union's Arrow schema (missing columns as nulls; a field whose
   types cannot share a column holds its JSON text).
 
-Rewrites go through a temporary file and a rename, and repeating one gives the same bytes, so a run killed
-here and resumed ends as one that never stopped.
+Rewrites go through a temporary file, an fsync and a rename (:mod:`gristmill.exec.durable`), and repeating
+one gives the same bytes, so a run killed here and resumed ends as one that never stopped.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from gristmill.exec import durable
 from gristmill.io import schema as ty
 from gristmill.io.writers import SLICE_ROWS, AtomicFile, _open_text_sink
 
@@ -103,6 +104,7 @@ def _rewrite_jsonl(path: str, union: dict) -> None:
             rec = {k: _floats(v, fields.get(k, "null")) for k, v in rec.items()}
             sink.write(orjson.dumps(rec, option=opt, default=str))
     f.commit()
+    durable.fault("unify-rename")
 
 
 def _rewrite_parquet(path: str, union: dict) -> None:
@@ -119,6 +121,7 @@ def _rewrite_parquet(path: str, union: dict) -> None:
     finally:
         writer.close()
     f.commit()
+    durable.fault("unify-rename")
 
 
 def _conform_table(table: pa.Table, fields: dict, schema: pa.Schema) -> pa.Table:

@@ -16,6 +16,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from gristmill.exec import durable
 from gristmill.io import schema as ty
 from gristmill.record import set_path
 
@@ -31,7 +32,8 @@ def output_name(stem: str, fmt: str, compression: str) -> str:
 
 
 class AtomicFile:
-    """A local file written under ``NAME.tmp`` and renamed to ``NAME`` on :meth:`commit`."""
+    """A local file written under ``NAME.tmp`` and renamed to ``NAME`` on :meth:`commit`, durably: the data
+    is fsynced before the rename and the folder after it (:mod:`gristmill.exec.durable`)."""
 
     def __init__(self, path: str) -> None:
         self.path = path
@@ -39,7 +41,7 @@ class AtomicFile:
         os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
 
     def commit(self) -> None:
-        os.replace(self.tmp, self.path)
+        durable.replace(self.tmp, self.path)
 
 
 def _open_text_sink(path: str, compression: str) -> IO[bytes]:

@@ -18,21 +18,14 @@ import math
 
 from gristmill.report import bias, diversity, svg
 from gristmill.report.profile import LEN_BINS, Profile
+from gristmill.report.thresholds import rule_sources
 from gristmill.report.thresholds import thresholds as recipe_thresholds
+from gristmill.report.why import median_chars, per_language
 
 MAX_LANGS = 8
 
 
-def _median_from_hist(hist: list[int]) -> float | None:
-    total = sum(hist)
-    if not total:
-        return None
-    acc = 0
-    for i, c in enumerate(hist):
-        acc += c
-        if acc >= total / 2:
-            return round(10 ** ((i + 0.5) / 10), 1)
-    return None
+_median_from_hist = median_chars
 
 
 def summary(manifest: dict | None, profile: Profile, title: str, extra: dict | None = None) -> dict:
@@ -76,10 +69,17 @@ def funnel(manifest: dict | None, profile: Profile) -> list[dict]:
     return rows
 
 
-def rejections(profile: Profile) -> list[dict]:
+def rejections(profile: Profile, rules: dict[str, str] | None = None) -> list[dict]:
+    """Rejected documents per step and reason; a filter rule's reason also gets the condition the documents
+    met instead, as a reader would write it (``n_chars < 200``)."""
+    from gristmill.conditions import failed
+
+    rules = rules or {}
     total = sum(g["docs"] for g in profile.groups.values()) or 1
     out = [{"step": g["step"], "reason": g["reason"], "docs": g["docs"], "bytes": g["bytes"],
-            "share": round(g["docs"] / total, 4)} for k, g in profile.groups.items() if k != "kept"]
+            "share": round(g["docs"] / total, 4),
+            "condition": failed(rules[g["reason"]]) if g["reason"] in rules else None}
+           for k, g in profile.groups.items() if k != "kept"]
     return sorted(out, key=lambda r: (-r["docs"], r["step"] or "", r["reason"] or ""))
 
 
@@ -107,23 +107,46 @@ def lengths(profile: Profile) -> dict:
     return out
 
 
+ONE_BIN = 0.9       # a histogram whose largest bin holds more than this share is drawn on a log scale
+MIN_LANG_SAMPLE = 20  # sampled documents a language needs for histograms of its own
+
+
+def _hist(vals: dict[str, list[float]], marks: list[dict]) -> dict:
+    edges, log_x = svg.bins_for(vals["kept"] + vals["rejected"], [t["value"] for t in marks])
+    out = {"thresholds": marks, "edges": [round(e, 6) for e in edges], "log_x": log_x,
+           "sampled": len(vals["kept"]) + len(vals["rejected"])}
+    for k in ("kept", "rejected"):
+        out[k] = svg.counts(vals[k], edges, log_x)
+    totals = [a + b for a, b in zip(out["kept"], out["rejected"], strict=True)]
+    out["log_y"] = bool(sum(totals)) and max(totals) > ONE_BIN * sum(totals) and sum(1 for t in totals if t) > 1
+    return out
+
+
 def signals(profile: Profile, thresholds: list[dict]) -> list[dict]:
-    """Per signal: exact count/mean/min/max by outcome, and a histogram of the sampled documents."""
+    """Per signal: exact count/mean/min/max by outcome, a histogram of the sampled documents, and one per
+    language with enough sampled documents, with that language's thresholds (rules for all languages too)."""
     items = [x[1] for x in profile.sample.items]
+    by_lang: dict[str, int] = {}
+    for it in items:
+        by_lang[it["lang"]] = by_lang.get(it["lang"], 0) + 1
+    langs = [lg for lg, c in sorted(by_lang.items(), key=lambda kv: -kv[1]) if c >= MIN_LANG_SAMPLE and lg][:4]
     out = []
     for name in sorted(profile.signals):
         st = profile.signals[name]
         marks = [t for t in thresholds if t["signal"] == name]
-        vals = {k: [it["signals"][name] for it in items if it["kind"] == k and name in it["signals"]]
+        vals = {k: [it["signals"][name] for it in items if it["kind"] == k and it["signals"].get(name) is not None]
                 for k in ("kept", "rejected")}
-        edges, log_x = svg.bins_for(vals["kept"] + vals["rejected"], [t["value"] for t in marks])
-        row = {"name": name, "thresholds": marks, "edges": [round(e, 6) for e in edges], "log_x": log_x,
-               "sampled": len(vals["kept"]) + len(vals["rejected"])}
+        row = {"name": name, **_hist(vals, marks)}
         for k in ("kept", "rejected"):
             s = st.get(k)
-            row[k] = svg.counts(vals[k], edges, log_x)
             row[f"{k}_stats"] = ({"n": s["n"], "mean": round(s["sum"] / s["n"], 6), "min": s["min"],
                                   "max": s["max"]} if s and s["n"] else None)
+        row["by_lang"] = []
+        for lg in langs:
+            lv = {k: [it["signals"][name] for it in items if it["kind"] == k and it["lang"] == lg
+                      and it["signals"].get(name) is not None] for k in ("kept", "rejected")}
+            if len(lv["kept"]) + len(lv["rejected"]) >= 5:
+                row["by_lang"].append({"lang": lg, **_hist(lv, [t for t in marks if t.get("lang") in (None, lg)])})
         out.append(row)
     return out
 
@@ -175,8 +198,9 @@ def build(manifest: dict | None, profile: Profile, *, title: str, thresholds: li
     return {
         "summary": summary(manifest, profile, title, extra_summary),
         "funnel": funnel(manifest, profile),
-        "rejections": rejections(profile),
+        "rejections": rejections(profile, rule_sources(manifest["recipe"]) if manifest else None),
         "languages": languages(profile),
+        "why_rejected": per_language(profile, thresholds),
         "lengths": lengths(profile),
         "signals": signals(profile, thresholds),
         "duplicates": duplicates(manifest, profile, extra_duplicates),

@@ -23,7 +23,8 @@ SECTIONS = [("summary", "Run summary"), ("funnel", "Funnel"), ("rejections", "Re
             ("bias", "Bias indicators"), ("examples", "Example documents")]
 
 CSS = """
-body{font-family:system-ui,"Noto Sans CJK SC","Noto Sans SC","PingFang SC","Microsoft YaHei",sans-serif;
+body{font-family:system-ui,-apple-system,"Segoe UI","PingFang SC","Hiragino Sans GB","Microsoft YaHei",
+"Noto Sans CJK SC","Noto Sans SC","Source Han Sans SC","WenQuanYi Micro Hei","WenQuanYi Zen Hei",sans-serif;
 margin:0;color:#222;background:#fafafa}
 header{background:#263238;color:#fff;padding:1em 2em}header h1{margin:0;font-size:1.4em}
 nav{padding:.4em 2em;background:#eceff1;position:sticky;top:0;z-index:2}nav a{margin-right:1em;color:#1565c0}
@@ -143,8 +144,9 @@ def _rejections(a: dict) -> str:
         return "<p>No document was rejected (an analysis of a dataset applies no selection).</p>"
     plot = svg.bars([(f"{x['step']}: {x['reason']}", x["docs"]) for x in r[:25]], unit="docs",
                     color="#c62828", label_width=300)
-    tbl = _table(["step", "reason", "documents", "share of all", "text"],
-                 [[x["step"], x["reason"], _n(x["docs"]), f"{x['share']:.2%}", _mb(x["bytes"])] for x in r], left=2)
+    tbl = _table(["step", "reason", "condition met (instead of the rule)", "documents", "share of all", "text"],
+                 [[x["step"], x["reason"], x.get("condition") or "", _n(x["docs"]), f"{x['share']:.2%}",
+                   _mb(x["bytes"])] for x in r], left=3)
     return plot + tbl
 
 
@@ -154,7 +156,21 @@ def _languages(a: dict) -> str:
     kept = svg.bars([(x["lang"], x["docs_kept"]) for x in ls], unit="kept", color="#2e7d32", label_width=80)
     tbl = _table(["language", "documents", "kept", "text", "kept text"],
                  [[x["lang"], _n(x["docs"]), _n(x["docs_kept"]), _mb(x["bytes"]), _mb(x["bytes_kept"])] for x in ls])
-    return f'<div class="grid"><div><h3>all</h3>{plot}</div><div><h3>kept</h3>{kept}</div></div>{tbl}'
+    return f'<div class="grid"><div><h3>all</h3>{plot}</div><div><h3>kept</h3>{kept}</div></div>{tbl}{_why(a)}'
+
+
+def _why(a: dict) -> str:
+    """Per language: the share rejected and the top reasons, with a sentence when a length rule leads."""
+    why = [x for x in a.get("why_rejected", []) if x["docs_rejected"]][:25]
+    if not why:
+        return ""
+    notes = "".join(f"<li>{_e(x['note'])}</li>" for x in why[:6])
+    rows = [[x["lang"], _n(x["docs"]), _n(x["docs_rejected"]), f"{x['rejected_share']:.1%}",
+             "; ".join(f"{t['step']} {t['reason']}: {t['docs']:,} ({t['share']:.0%})"
+                       + (f" [{t['rule']}]" if t["rule"] else "") for t in x["top_reasons"])] for x in why]
+    tbl = _table(["language", "documents", "rejected", "share rejected", "top reasons (share of the rejected)"],
+                 rows)
+    return f'<h3 id="why-rejected">Rejected, per language</h3><ul class="why">{notes}</ul>{tbl}'
 
 
 def _lengths(a: dict) -> str:
@@ -174,17 +190,27 @@ def _signals(a: dict) -> str:
         return "<p>No numeric signals in this data.</p>"
     cards = []
     analyze = a["summary"]["mode"] == "analyze"
+
+    def plot(h: dict) -> str:
+        marks = [(t["value"], f"{t['rule']} {t['op']} {svg.fmt(t['value'])}") for t in h["thresholds"]]
+        series = {"documents": h["kept"]} if analyze else {"kept": h["kept"], "rejected": h["rejected"]}
+        return svg.histogram(series, h["edges"], marks=marks, log_x=h["log_x"], log_y=h.get("log_y", False))
+
     for s in a["signals"]:
-        marks = [(t["value"], f"{t['rule']} {t['op']} {svg.fmt(t['value'])}") for t in s["thresholds"]]
-        series = {"documents": s["kept"]} if analyze else {"kept": s["kept"], "rejected": s["rejected"]}
-        h = svg.histogram(series, s["edges"], marks=marks, log_x=s["log_x"])
+        per = s.get("by_lang") or []
+        if per:  # one histogram per language, each with its own thresholds
+            h = "".join(f'<div class="lang-plot" data-lang="{_e(x["lang"])}"><div class="muted">{_e(x["lang"])}: '
+                        f'{_n(x["sampled"])} sampled</div>{plot(x)}</div>' for x in per)
+        else:
+            h = plot(s)
         k, r = s["kept_stats"], s["rejected_stats"]
         line = " · ".join(f"{name} n={_n(x['n'])} mean={_n(x['mean'])} [{_n(x['min'])}, {_n(x['max'])}]"
                           for name, x in (("kept", k), ("rejected", r)) if x)
         cards.append(f'<div class="card" data-signal="{_e(s["name"])}"><h3>{_e(s["name"])}</h3>{h}'
                      f'<div class="muted">{_e(line)}</div></div>')
-    return (f'<p class="muted">Histograms of a uniform sample; dashed lines are the recipe\'s thresholds '
-            f'(rule, operator, value). Statistics under each plot are exact.</p><div class="grid">{"".join(cards)}</div>')
+    return (f'<p class="muted">Histograms of a uniform sample, per language (each with its own thresholds: dashed '
+            f'lines, labelled rule, operator, value); a plot whose mass is in one bin is drawn on a log scale. '
+            f'Statistics under each plot are exact, over all languages.</p><div class="grid">{"".join(cards)}</div>')
 
 
 def _duplicates(a: dict) -> str:

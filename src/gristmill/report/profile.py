@@ -36,8 +36,29 @@ SAMPLE_TEXTS = 800       # kept documents whose text (a prefix) is kept for dive
 EXAMPLES = 8             # example documents per outcome group
 PREVIEW = 600            # characters of an example's text
 TEXT_PREFIX = 2000       # characters of a text kept for diversity measures
+
+
+def excerpt(text: str, n: int) -> str:
+    """At most ``n`` characters of ``text``, cut at a word boundary (or, in Chinese and other text without
+    spaces, between characters, never inside a combining sequence), with "…" when something was cut.
+
+    >>> excerpt("The quick brown fox jumps", 12), excerpt("天地玄黄，宇宙洪荒", 4), excerpt("short", 10)
+    ('The quick…', '天地玄黄…', 'short')
+    """
+    if len(text) <= n:
+        return text
+    cut = n
+    space = text.rfind(" ", 0, n + 1)
+    if space >= n * 0.75:  # a word boundary near the end of the window
+        cut = space
+    else:
+        import unicodedata
+
+        while cut > 0 and (unicodedata.combining(text[cut]) or "\udc00" <= text[cut] <= "\udfff"):
+            cut -= 1  # do not separate a base character from its combining marks
+    return text[:cut].rstrip() + "…"
 TOP = 200                # domains kept per shard (heavy hitters merge well; the tail is approximate)
-SKIP_SIGNALS = {"id", "text", "meta", "rejected_by", "reason", "detail"}
+SKIP_SIGNALS = {"id", "text", "meta", "rejected_by", "reason", "detail", "encoding_confidence"}
 _DOMAIN = re.compile(r"^[a-z][a-z0-9+.-]*://(?:[^@/]*@)?([^/:?#]+)", re.I)
 
 
@@ -123,7 +144,7 @@ class Profile:
     def __init__(self, n_shards: int = 1) -> None:
         share = max(n_shards, 1)
         self.groups: dict[str, dict] = {}          # "kept" | "STEP: REASON" -> docs, bytes, step, reason
-        self.langs: dict[str, dict] = {}           # lang -> {kind: {docs, bytes, chars, hist}}
+        self.langs: dict[str, dict] = {}           # lang -> {kind: {docs, bytes, chars, hist[, reasons]}}
         self.signals: dict[str, dict] = {}         # name -> {kind: {n, sum, min, max}}
         self.pii: dict[str, Counter] = {"kept": Counter(), "rejected": Counter()}
         self.contam: Counter = Counter()
@@ -156,6 +177,10 @@ class Profile:
             d["chars"] += int(chars[m].sum())
             d["hist"] = (np.asarray(d["hist"]) + np.bincount(bins[m], minlength=LEN_BINS)).tolist()
         groups = ["kept"] * n if kind == "kept" else [f"{step}: {r}" for r in reasons]
+        if kind != "kept":   # rejections by reason within each language
+            for lg, g in zip(langs.tolist(), groups, strict=True):
+                by = self.langs[lg][kind].setdefault("reasons", {})
+                by[g] = by.get(g, 0) + 1
         names_g, inv = np.unique(np.array(groups, dtype=object), return_inverse=True)
         docs_g = np.bincount(inv, minlength=len(names_g))
         bytes_g = np.bincount(inv, weights=nbytes, minlength=len(names_g))
@@ -243,7 +268,7 @@ class Profile:
                     break
                 txt = table.column("text")[i].as_py() if texts is None else texts[i]
                 lst.append((float(hs[i]), {"id": table.column("id")[i].as_py(), "lang": langs[i],
-                                           "chars": int(chars[i]), "text": txt[:PREVIEW],
+                                           "chars": int(chars[i]), "text": excerpt(txt, PREVIEW),
                                            "detail": details[i] if details else None}))
                 lst.sort(key=lambda x: x[0])
                 del lst[EXAMPLES:]
@@ -274,6 +299,10 @@ class Profile:
                                                                      "hist": [0] * LEN_BINS})
                     for k in ("docs", "bytes", "chars"):
                         t[k] += e[k]
+                    if "reasons" in e:
+                        by = t.setdefault("reasons", {})
+                        for g, c in e["reasons"].items():
+                            by[g] = by.get(g, 0) + c
                     t["hist"] = [a + b for a, b in zip(t["hist"], e["hist"], strict=True)]
             for name, kinds in d["signals"].items():
                 for kind, e in kinds.items():

@@ -15,7 +15,10 @@ import math
 
 COLORS = {"kept": "#2e7d32", "rejected": "#c62828", "input": "#546e7a", "documents": "#1565c0"}
 PALETTE = ["#1565c0", "#ef6c00", "#6a1b9a", "#00838f", "#ad1457", "#558b2f", "#4e342e", "#37474f"]
-FONT = 'font-family="system-ui,\'Noto Sans CJK SC\',\'Noto Sans SC\',sans-serif"'
+# common CJK fonts by platform, so Chinese labels render wherever one of them is installed (see docs/report.md)
+CJK_FONTS = ("'PingFang SC'", "'Hiragino Sans GB'", "'Microsoft YaHei'", "'Noto Sans CJK SC'", "'Noto Sans SC'",
+             "'Source Han Sans SC'", "'WenQuanYi Micro Hei'", "'WenQuanYi Zen Hei'")
+FONT = 'font-family="system-ui,' + ",".join(CJK_FONTS).replace("'", "&apos;") + ',sans-serif"'
 
 
 def _e(s) -> str:
@@ -67,16 +70,50 @@ def bars(items: list[tuple[str, float]], *, unit: str = "", width: int = 640, co
     return "".join(out)
 
 
+def label_rows(xs: list[float], widths: list[float]) -> list[int]:
+    """A row for each label so that labels in one row do not overlap (greedy, left to right).
+
+    >>> label_rows([10, 20, 200], [50, 50, 50])
+    [0, 1, 0]
+    """
+    ends: list[float] = []
+    rows = [0] * len(xs)
+    for k in sorted(range(len(xs)), key=lambda k: xs[k]):
+        for r, end in enumerate(ends):
+            if xs[k] >= end + 4:
+                rows[k], ends[r] = r, xs[k] + widths[k]
+                break
+        else:
+            rows[k] = len(ends)
+            ends.append(xs[k] + widths[k])
+    return rows
+
+
 def histogram(series: dict[str, list[float]], edges: list[float], *, marks: list[tuple[float, str]] = (),
-              width: int = 420, height: int = 170, log_x: bool = False, xlabel: str = "") -> str:
+              width: int = 420, height: int = 170, log_x: bool = False, log_y: bool = False,
+              xlabel: str = "") -> str:
     """Stacked histogram of several series over shared bin ``edges``, with vertical threshold ``marks``.
 
-    With ``log_x`` the edges are log10 values and the axis is labelled with 10^x.
+    With ``log_x`` the edges are log10 values and the axis is labelled with 10^x; with ``log_y`` bar heights
+    are log-scaled (for data whose mass is in one bin). Threshold labels are stacked in rows above the plot
+    so that none overlaps another.
     """
     n = len(edges) - 1
     totals = [sum(s[i] for s in series.values()) for i in range(n)]
     top = max(totals) if totals and max(totals) > 0 else 1
-    left, bottom, right, top_pad = 40, 34, 10, 30
+    x0e, x1e = edges[0], edges[-1]
+    shown = [(math.log10(v) if log_x else v, label) for v, label in marks
+             if not (log_x and v <= 0) and x0e <= (math.log10(v) if log_x and v > 0 else v) <= x1e]
+    left, bottom, right = 40, 34, 10
+    pw0 = width - left - right
+    lx = [left + (v - x0e) / ((x1e - x0e) or 1) * pw0 for v, _ in shown]
+    rows = label_rows(lx, [5.2 * len(lb) for _, lb in shown])
+    n_rows = max(rows, default=-1) + 1
+    top_pad = 22 + 10 * n_rows
+    height += 10 * n_rows
+
+    def H(c: float) -> float:  # bar height on the chosen scale
+        return (math.log1p(c) / math.log1p(top) if log_y else c / top) * ph
     pw, ph = width - left - right, height - bottom - top_pad
     x0, x1 = edges[0], edges[-1]
     span = (x1 - x0) or 1
@@ -92,11 +129,13 @@ def histogram(series: dict[str, list[float]], edges: list[float], *, marks: list
            f'<text x="{left - 4}" y="{top_pad + ph}" text-anchor="end">0</text>']
     for i in range(n):
         base = 0.0
+        base_count = 0
         for j, (name, s) in enumerate(series.items()):
             c = s[i]
             if not c:
                 continue
-            hgt = c / top * ph
+            hgt = H(base_count + c) - H(base_count)
+            base_count += c
             y = top_pad + ph - base - hgt
             color = COLORS.get(name, PALETTE[j % len(PALETTE)])
             lo, hi = edges[i], edges[i + 1]
@@ -110,16 +149,15 @@ def histogram(series: dict[str, list[float]], edges: list[float], *, marks: list
         out.append(f'<text x="{X(v):.1f}" y="{top_pad + ph + 12}" text-anchor="middle">{_e(label)}</text>')
     if xlabel:
         out.append(f'<text x="{left + pw / 2}" y="{height - 4}" text-anchor="middle">{_e(xlabel)}</text>')
-    for j, (v, label) in enumerate(marks):
-        xv = math.log10(v) if log_x and v > 0 else v
-        if log_x and v <= 0:
-            continue
-        if not x0 <= xv <= x1:
-            continue
+    for (xv, label), row in zip(shown, rows, strict=True):
         x = X(xv)
-        out.append(f'<line class="threshold" x1="{x:.1f}" y1="{top_pad - 4}" x2="{x:.1f}" y2="{top_pad + ph}" '
+        ty = 22 + 10 * row
+        out.append(f'<line class="threshold" x1="{x:.1f}" y1="{ty - 2}" x2="{x:.1f}" y2="{top_pad + ph}" '
                    f'stroke="#000" stroke-dasharray="4 2"><title>{_e(label)}</title></line>'
-                   f'<text x="{x + 2:.1f}" y="{top_pad - 5 + 9 * (j % 2)}" font-size="9">{_e(label)}</text>')
+                   f'<text class="threshold-label" x="{x + 2:.1f}" y="{ty + 6}" font-size="9">{_e(label)}</text>')
+    if log_y:
+        out.append(f'<text x="{left + pw}" y="{top_pad - 2}" text-anchor="end" font-size="9" fill="#777">'
+                   f'log scale</text>')
     legend_x = left
     for j, name in enumerate(series):
         color = COLORS.get(name, PALETTE[j % len(PALETTE)])

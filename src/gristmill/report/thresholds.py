@@ -69,3 +69,19 @@ def thresholds(recipe: dict) -> list[dict]:
                 out.append({"signal": col, "op": op, "value": v, "rule": name,
                             "lang": lang if lang not in ("other",) else None, "step": s.get("name", "filter")})
     return out
+
+
+def rule_sources(recipe: dict) -> dict[str, str]:
+    """``{rule name: expression}`` of every filter rule of a recipe (presets expanded; a later name wins)."""
+    from gristmill.presets import load_preset
+
+    out: dict[str, str] = {}
+    for s in recipe.get("steps", []):
+        if s.get("step") != "filter":
+            continue
+        for name in s.get("preset") or []:
+            out.update({k: v for k, v in load_preset(name).items() if v})
+        if s.get("keep"):
+            out["keep"] = s["keep"]
+        out.update({k: v for k, v in (s.get("rules") or {}).items() if v})
+    return out

@@ -1,5 +1,10 @@
-"""Read and write fine-tuning formats through one representation: Alpaca, ShareGPT (and its preference form),
-OpenAI ``messages``, preference pairs (prompt/chosen/rejected) and KTO (prompt/completion/label).
+"""Read and write fine-tuning formats through one representation: Alpaca, ShareGPT (and its preference and KTO
+forms, as LLaMA-Factory reads them), OpenAI ``messages``, preference pairs (prompt/chosen/rejected) and KTO
+(prompt/completion/label, as TRL reads them).
+
+Tool calls are written with their arguments as JSON objects (what chat templates, TRL and LLaMA-Factory's
+``openai`` formatting read); ``arguments="string"`` writes them as OpenAI's API sends them (JSON text). Both are
+read.
 
 Reading never drops a field: what the representation has no place for goes to ``meta`` and comes back on
 writing. Writing refuses what a format cannot hold (tool calls in Alpaca, a conversation as a preference
@@ -22,9 +27,9 @@ from typing import Any
 
 from gristmill.sft.sample import Message, Sample, ToolCall
 
-FORMATS = ("alpaca", "sharegpt", "openai", "preference", "sharegpt_pref", "kto")
+FORMATS = ("alpaca", "sharegpt", "openai", "preference", "sharegpt_pref", "kto", "sharegpt_kto")
 KIND = {"alpaca": "sft", "sharegpt": "sft", "openai": "sft", "preference": "preference",
-        "sharegpt_pref": "preference", "kto": "kto"}
+        "sharegpt_pref": "preference", "kto": "kto", "sharegpt_kto": "kto"}
 _SG_ROLE = {"human": "user", "user": "user", "gpt": "assistant", "assistant": "assistant", "system": "system",
             "function_call": "assistant", "observation": "tool", "tool": "tool", "function": "tool"}
 
@@ -43,7 +48,9 @@ def detect(rec: dict) -> str:
         raise FormatError("", f"expected a JSON object, got {type(rec).__name__}")
     keys = set(rec)
     if "conversations" in keys:
-        return "sharegpt_pref" if {"chosen", "rejected"} <= keys else "sharegpt"
+        if {"chosen", "rejected"} <= keys:
+            return "sharegpt_pref"
+        return "sharegpt_kto" if "kto_tag" in keys else "sharegpt"
     if "messages" in keys:
         return "openai"
     if {"prompt", "chosen", "rejected"} <= keys:
@@ -52,8 +59,9 @@ def detect(rec: dict) -> str:
         return "kto"
     if "instruction" in keys and ("output" in keys or "response" in keys):
         return "alpaca"
-    raise FormatError("", "unknown format: expected instruction/output (Alpaca), conversations (ShareGPT), messages "
-                          "(OpenAI), prompt/chosen/rejected (preference) or prompt/completion/label (KTO); "
+    raise FormatError("", "unknown format: expected instruction/output (Alpaca), conversations (ShareGPT; with "
+                          "kto_tag: KTO), messages (OpenAI), prompt/chosen/rejected (preference) or "
+                          "prompt/completion/label (KTO); "
                           f"got keys {', '.join(sorted(keys)[:8])}")
 
 
@@ -97,6 +105,12 @@ def _tools(v: Any, where: str) -> list[dict] | None:
     if not isinstance(t, list) or not all(isinstance(x, dict) for x in t):
         raise FormatError(where, "tools must be a list of function definitions (or its JSON text)")
     return [x.get("function", x) if x.get("type") == "function" and "function" in x else x for x in t]
+
+
+def _label(v: Any, where: str) -> bool:
+    if not isinstance(v, bool):
+        raise FormatError(where, f"expected true or false, got {v!r}")
+    return v
 
 
 # -- reading ------------------------------------------------------------------------------------------------
@@ -188,7 +202,7 @@ def parse(rec: dict, fmt: str | None = None) -> Sample:
             rest["_alpaca_input"] = inp
         msgs += [Message("user", f"{inst}\n{inp}" if inp else inst), Message("assistant", out)]
         return Sample("sft", msgs, meta=rest)
-    if fmt in ("sharegpt", "sharegpt_pref"):
+    if fmt in ("sharegpt", "sharegpt_pref", "sharegpt_kto"):
         msgs = _sharegpt_messages(rest.pop("conversations", None), "conversations")
         if msgs and msgs[0].role == "system":
             rest["_sharegpt_system_turn"] = True  # written back where it was
@@ -201,6 +215,8 @@ def parse(rec: dict, fmt: str | None = None) -> Sample:
             rest["_sharegpt_tools"] = raw_tools  # an empty list, as it was written
         if fmt == "sharegpt":
             return Sample("sft", msgs, tools=tools, meta=rest)
+        if fmt == "sharegpt_kto":
+            return Sample("kto", msgs, label=_label(rest.pop("kto_tag", None), "kto_tag"), tools=tools, meta=rest)
         chosen = _text_or_messages(rest.pop("chosen", None), "chosen", "assistant")
         rejected = _text_or_messages(rest.pop("rejected", None), "rejected", "assistant")
         return Sample("preference", msgs, chosen=chosen, rejected=rejected, tools=tools, meta=rest)
@@ -217,10 +233,8 @@ def parse(rec: dict, fmt: str | None = None) -> Sample:
     if fmt == "kto":
         prompt = _text_or_messages(rest.pop("prompt", None), "prompt", "user")
         completion = _text_or_messages(rest.pop("completion", None), "completion", "assistant")
-        label = rest.pop("label", None)
-        if not isinstance(label, bool):
-            raise FormatError("label", f"expected true or false, got {label!r}")
-        return Sample("kto", prompt + completion, label=label, meta=rest)
+        label = _label(rest.pop("label", None), "label")
+        return Sample("kto", prompt + completion, label=label, tools=_tools(rest.pop("tools", None), "tools"), meta=rest)
     raise FormatError("", f"unknown format {fmt!r} (one of {', '.join(FORMATS)})")
 
 
@@ -241,12 +255,17 @@ def _sg_turn(m: Message, where: str) -> dict:
     return d
 
 
-def _oa_message(m: Message, i: int) -> dict:
+def _oa_args(v: Any, arguments: str) -> Any:
+    if arguments == "string":
+        return v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)
+    return v
+
+
+def _oa_message(m: Message, i: int, arguments: str = "object") -> dict:
     d: dict[str, Any] = {"role": m.role, "content": m.content}
     if m.tool_calls:
         d["tool_calls"] = [{"id": c.id or f"call_{i}_{k}", "type": "function",
-                            "function": {"name": c.name, "arguments": c.arguments if isinstance(c.arguments, str)
-                                         else json.dumps(c.arguments, ensure_ascii=False)}}
+                            "function": {"name": c.name, "arguments": _oa_args(c.arguments, arguments)}}
                            for k, c in enumerate(m.tool_calls)]
     if m.tool_call_id:
         d["tool_call_id"] = m.tool_call_id
@@ -267,15 +286,25 @@ def _sg_list(msgs: list[Message], where: str, system_turn: bool = False) -> tupl
     return system, [_sg_turn(m, f"{where}[{i}]") for i, m in enumerate(msgs)]
 
 
-def write(s: Sample, fmt: str) -> dict:
-    """The record of ``s`` in ``fmt`` (its ``meta`` fields included)."""
+def _sg_tools(s: Sample, rec: dict) -> None:
+    if s.tools:
+        rec["tools"] = json.dumps(s.tools, ensure_ascii=False)
+    elif "_sharegpt_tools" in s.meta:
+        rec["tools"] = s.meta["_sharegpt_tools"]
+
+
+def write(s: Sample, fmt: str, *, arguments: str = "object") -> dict:
+    """The record of ``s`` in ``fmt`` (its ``meta`` fields included); tool-call ``arguments`` as JSON ``object``
+    or ``string`` in the OpenAI-style formats."""
     if fmt not in FORMATS:
         raise FormatError("", f"unknown format {fmt!r} (one of {', '.join(FORMATS)})")
+    if arguments not in ("object", "string"):
+        raise FormatError("", f"tool-call arguments are written as object or string, not {arguments!r}")
     want = KIND[fmt]
-    if s.kind != want and not (s.kind == "preference" and fmt == "kto"):
+    if s.kind != want and not (s.kind == "preference" and want == "kto"):
         raise FormatError("", f"a {s.kind} record cannot be written as {fmt} ({want} data)")
-    own = {"alpaca": ("_alpaca_input", "_system"), "sharegpt": ("_sharegpt_system_turn", "_sharegpt_tools"),
-           "sharegpt_pref": ("_sharegpt_system_turn", "_sharegpt_tools")}.get(fmt, ())
+    sg = ("_sharegpt_system_turn", "_sharegpt_tools")
+    own = {"alpaca": ("_alpaca_input", "_system"), "sharegpt": sg, "sharegpt_pref": sg, "sharegpt_kto": sg}.get(fmt, ())
     meta = {k: v for k, v in s.meta.items() if k not in own}
     if fmt == "alpaca":
         msgs = list(s.messages)
@@ -307,13 +336,10 @@ def write(s: Sample, fmt: str) -> dict:
         rec = {"conversations": turns}
         if system is not None:
             rec["system"] = system
-        if s.tools:
-            rec["tools"] = json.dumps(s.tools, ensure_ascii=False)
-        elif "_sharegpt_tools" in s.meta:
-            rec["tools"] = s.meta["_sharegpt_tools"]
+        _sg_tools(s, rec)
         return {**meta, **rec}
     if fmt == "openai":
-        rec = {"messages": [_oa_message(m, i) for i, m in enumerate(s.messages)]}
+        rec = {"messages": [_oa_message(m, i, arguments) for i, m in enumerate(s.messages)]}
         if s.tools:
             rec["tools"] = [{"type": "function", "function": t} for t in s.tools]
         return {**meta, **rec}
@@ -325,26 +351,32 @@ def write(s: Sample, fmt: str) -> dict:
                "rejected": _sg_turn(s.rejected[0], "rejected")}
         if system is not None:
             rec["system"] = system
-        if s.tools:
-            rec["tools"] = json.dumps(s.tools, ensure_ascii=False)
-        elif "_sharegpt_tools" in s.meta:
-            rec["tools"] = s.meta["_sharegpt_tools"]
+        _sg_tools(s, rec)
         return {**meta, **rec}
     if fmt == "preference":
-        rec = {"prompt": [_oa_message(m, i) for i, m in enumerate(s.messages)],
-               "chosen": [_oa_message(m, i) for i, m in enumerate(s.chosen or [])],
-               "rejected": [_oa_message(m, i) for i, m in enumerate(s.rejected or [])]}
+        n = len(s.messages)
+        rec = {"prompt": [_oa_message(m, i, arguments) for i, m in enumerate(s.messages)],
+               "chosen": [_oa_message(m, n + i, arguments) for i, m in enumerate(s.chosen or [])],
+               "rejected": [_oa_message(m, n + i, arguments) for i, m in enumerate(s.rejected or [])]}
         if s.tools:
             rec["tools"] = [{"type": "function", "function": t} for t in s.tools]
         return {**meta, **rec}
-    # kto
+    # kto, sharegpt_kto
     if s.kind == "preference":
         raise FormatError("", "a preference pair becomes two KTO records: use to_kto()")
-    *prompt, last = s.messages
-    if last.role != "assistant":
+    if not s.messages or s.messages[-1].role != "assistant":
         raise FormatError("messages", "KTO needs the conversation to end with the assistant's completion")
-    return {**meta, "prompt": [_oa_message(m, i) for i, m in enumerate(prompt)],
-            "completion": [_oa_message(last, len(prompt))], "label": bool(s.label)}
+    if fmt == "sharegpt_kto":
+        system, turns = _sg_list(s.messages, "messages", bool(s.meta.get("_sharegpt_system_turn")))
+        rec = {"conversations": turns, **({"system": system} if system is not None else {}), "kto_tag": bool(s.label)}
+        _sg_tools(s, rec)
+        return {**meta, **rec}
+    *prompt, last = s.messages
+    rec = {"prompt": [_oa_message(m, i, arguments) for i, m in enumerate(prompt)],
+           "completion": [_oa_message(last, len(prompt), arguments)], "label": bool(s.label)}
+    if s.tools:
+        rec["tools"] = [{"type": "function", "function": t} for t in s.tools]
+    return {**meta, **rec}
 
 
 def to_kto(s: Sample) -> list[Sample]:

@@ -16,9 +16,11 @@ from gristmill.steps import perplexity as _perplexity  # noqa: F401
 from gristmill.steps import pii as _pii  # noqa: F401
 from gristmill.steps import quality as _quality  # noqa: F401
 from gristmill.steps import sft as _sft  # noqa: F401
+from gristmill.steps import target_select as _target_select  # noqa: F401
 from gristmill.steps import template as _template  # noqa: F401
 from gristmill.steps import toxicity as _toxicity  # noqa: F401
 from gristmill.steps import url_filter as _url_filter  # noqa: F401
+from gristmill.steps import zh_spam as _zh_spam  # noqa: F401
 from gristmill.steps.base import REGISTRY, Result, Step
 
 __all__ = ["REGISTRY", "Result", "Step"]

@@ -29,6 +29,7 @@ class Result:
     reject: np.ndarray | None = None
     reason: list[str] | None = None
     detail: list[str] | None = None
+    notes: dict[str, int] | None = None  # counts reported to the run manifest (e.g. where the language came from)
 
     @property
     def n_rejected(self) -> int:

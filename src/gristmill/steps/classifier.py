@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
+from gristmill.errors import GristmillError
 from gristmill.params import param
 from gristmill.steps.base import Result, Step, register, text_column, with_column
 
@@ -15,6 +16,34 @@ from gristmill.steps.base import Result, Step, register, text_column, with_colum
 class ClassifierParams:
     model: str = param(doc="path of a model made by gristmill train-classifier (a fastText .bin/.ftz)")
     column: str = param("quality_score", "name of the score column")
+
+
+FASTTEXT_MAGIC = 793712314   # the first 4 bytes (little-endian int32) of a fastText .bin/.ftz
+
+
+def check_model(path: str) -> None:
+    """A :class:`GristmillError` unless ``path`` is a readable fastText model file.
+
+    >>> check_model("/etc/hostname")
+    Traceback (most recent call last):
+    ...
+    gristmill.errors.GristmillError: not a fastText model: /etc/hostname (a .bin/.ftz from gristmill train-classifier)
+    """
+    import os
+    import stat
+
+    hint = "train one with: gristmill train-classifier"
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            raise GristmillError(f"model is not a file: {path}", hint=hint)
+        with open(path, "rb") as f:
+            head = f.read(4)
+    except FileNotFoundError:
+        raise GristmillError(f"model not found: {path}", hint=hint) from None
+    except OSError as e:
+        raise GristmillError(f"cannot read model {path}: {e.strerror or type(e).__name__}", hint=hint) from None
+    if len(head) < 4 or int.from_bytes(head, "little") != FASTTEXT_MAGIC:
+        raise GristmillError(f"not a fastText model: {path} (a .bin/.ftz from gristmill train-classifier)")
 
 
 @register
@@ -26,13 +55,8 @@ class ClassifierStep(Step):
     Params = ClassifierParams
 
     def __init__(self, params: ClassifierParams, label: str | None = None) -> None:
-        import os
-
-        from gristmill.errors import GristmillError
-
         super().__init__(params, label)
-        if not os.path.exists(params.model):
-            raise GristmillError(f"model not found: {params.model}", hint="train one with: gristmill train-classifier")
+        check_model(params.model)
 
     def columns(self) -> list[str]:
         return [self.params.column]
@@ -40,7 +64,11 @@ class ClassifierStep(Step):
     def setup(self) -> None:
         from gristmill.classify.fasttext_model import Classifier
 
-        self.clf = Classifier(self.params.model)
+        check_model(self.params.model)
+        try:
+            self.clf = Classifier(self.params.model)
+        except (OSError, ValueError, RuntimeError) as e:
+            raise GristmillError(f"cannot load model {self.params.model}: {str(e)[:200]}") from None
 
     def process(self, table: pa.Table) -> Result:
         scores = self.clf.scores(text_column(table))

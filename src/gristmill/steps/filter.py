@@ -1,4 +1,5 @@
-"""``filter``: keep rows for which every named rule holds; the first failing rule is the reason."""
+"""``filter``: keep rows for which every named rule holds; the first failing rule is the reason, and the
+detail is the condition the row met instead, as a reader would say it (``n_chars < 200``)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
+from gristmill.conditions import failed
 from gristmill.expr import Expr
 from gristmill.params import param
 from gristmill.steps.base import Result, Step, register
@@ -41,6 +43,7 @@ class Filter(Step):
             rules["keep"] = params.keep
         rules.update(params.rules)
         self.rules = [(name, Expr(src)) for name, src in rules.items() if src is not None]
+        self.failed = [failed(expr.source) for _, expr in self.rules]
 
     def process(self, table: pa.Table, resolve=None) -> Result:
         """``resolve(name)`` supplies columns that are not in the table (input fields inside ``meta``)."""
@@ -54,5 +57,5 @@ class Filter(Step):
             reject |= newly
         idx = first[reject]
         reasons = [self.rules[i][0] for i in idx]
-        details = [f"not ({self.rules[i][1].source})" for i in idx]
+        details = [self.failed[i] for i in idx]
         return Result(table, reject, reasons, details)

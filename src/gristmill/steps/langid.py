@@ -1,4 +1,21 @@
-"""``langid``: language and score per document with the bundled fastText lid.176 model, plus Han share."""
+"""``langid``: the main language of each document and the shares of the others, by script and fastText.
+
+Lines are put in two parts by script: CJK lines (at least ``zh_min_han`` of their letters Han, kana or
+Hangul) and the others. The CJK part is Chinese unless it has kana or Hangul to speak of (then the bundled
+fastText lid.176 model names it); the other part is named by the model from its first ``max_chars``
+characters. Each part weighs the UTF-8 bytes of its letters (a Han character 3, a Latin letter 1, about
+what each carries); the heavier part gives ``lang``. So a Chinese man page whose option text is English is
+``zh`` with an ``en_share``, and a long English page with one Chinese paragraph is ``en``. Documents
+without CJK letters take the model's answer on their first ``max_chars`` characters, as before.
+
+>>> from gristmill.recipe import load_recipe
+>>> import pyarrow as pa
+>>> step = load_recipe(text="steps:\\n  - step: langid\\n").steps[0].build(); step.setup()
+>>> page = "选项\\n-a, --all\\n    以可读性较好的格式输出全部当前设置。\\nThe option is the default."
+>>> t = step.process(pa.table({"id": ["1"], "text": [page]})).table
+>>> t["lang"][0].as_py(), t["lang_shares"][0].as_py(), t["en_share"][0].as_py()
+('zh', 'zh:0.731 en:0.269', 0.2692)
+"""
 
 from __future__ import annotations
 
@@ -11,18 +28,23 @@ import pyarrow as pa
 
 from gristmill.params import param
 from gristmill.steps.base import Result, Step, register, text_column, with_column
+from gristmill.text.chinese import simplified
 from gristmill.text.lang import Lang, normalise_label
-from gristmill.text.scripts import script_counts
+from gristmill.text.scripts import line_parts, script_counts
 
 
 @dataclass
 class LangIdParams:
     keep: list[Lang] | None = param(None, "languages to keep (null: annotate only, reject nothing)")
     min_score: float = param(0.0, "reject documents whose language score is below this", min=0, max=1)
-    max_chars: int = param(2000, "characters from the start of the document given to the model", min=1)
-    zh_min_han: float = param(0.3, "label a document zh when at least this share of its letters are Han "
-                                   "characters and it has no kana or Hangul to speak of (mixed zh/en "
-                                   "technical text)", min=0, max=1)
+    max_chars: int = param(2000, "characters given to the model: from the start of the document, or of its "
+                                 "non-CJK lines when it has CJK lines", min=1)
+    zh_min_han: float = param(0.3, "a line (by_line) or a document is CJK when at least this share of its "
+                                   "letters are Han characters (with kana or Hangul: Japanese, Korean)",
+                              min=0, max=1)
+    by_line: bool = param(True, "language shares by line (lang_shares, en_share, zh_share); false: one label "
+                                "per document from its first max_chars characters and a share of 1.0 (the "
+                                "earlier rule, kept to compare)")
 
 
 @lru_cache(maxsize=1)
@@ -36,7 +58,7 @@ def load_model():
 
 def decide(label: str, score: float, letters: int, han: int, kana: int, hangul: int,
            zh_min_han: float) -> tuple[str, float]:
-    """Combine the model's answer with script counts (documented rule for mixed Chinese/English text)."""
+    """One label per document: the model's answer, or zh when Han letters reach ``zh_min_han``."""
     han_frac = han / letters if letters else 0.0
     if han_frac >= zh_min_han and kana < 0.05 * han and hangul < 0.05 * han:
         return "zh", score if label == "zh" else han_frac
@@ -45,33 +67,128 @@ def decide(label: str, score: float, letters: int, han: int, kana: int, hangul: 
     return label, score
 
 
+def _flat(s: str) -> str:
+    return s.replace("\n", " ").replace("\r", " ")
+
+
+def _sample(lines: list[str], kinds: bytes, kind: int, max_chars: int) -> str:
+    out, n = [], 0
+    for i, k in enumerate(kinds):
+        if k == kind:
+            out.append(lines[i])
+            n += len(lines[i]) + 1
+            if n >= max_chars:
+                break
+    return _flat(" ".join(out)[:max_chars])
+
+
+@dataclass
+class _Parts:
+    """A document's CJK and other lines: their weights, and the model's samples where it must name them."""
+
+    cjk_weight: float = 0.0
+    other_weight: float = 0.0
+    cjk_sample: str | None = None  # None: the CJK part is Chinese by script
+    other_sample: str | None = None
+
+
+def split_parts(text: str, zh_min_han: float, max_chars: int) -> _Parts:
+    """Weigh the CJK lines of ``text`` against the others (:func:`gristmill.text.scripts.line_parts`) and
+    take the model's samples."""
+    cjk_w, other_w, han, kana, hangul, kinds = line_parts(text, zh_min_han)
+    parts = _Parts(float(cjk_w), float(other_w))
+    lines = text.split("\n") if (kana or hangul or other_w) else []
+    if cjk_w and (kana >= 0.05 * han or hangul >= 0.05 * han):
+        parts.cjk_sample = simplified(_sample(lines, kinds, 1, max_chars))
+    if other_w:  # the model reads the Simplified view: a Traditional page gets the same answer
+        parts.other_sample = simplified(_sample(lines, kinds, 2, max_chars))
+    return parts
+
+
+def combine(parts: _Parts, cjk: tuple[str, float] | None, other: tuple[str, float] | None
+            ) -> tuple[str, float, dict[str, float]]:
+    """(main language, score, shares) from the parts and the model's (label, probability) for each part
+    it named. The score is the main language's share times the model's probability when the model named it.
+
+    >>> combine(_Parts(300.0, 100.0), None, ("en", 0.9))
+    ('zh', 0.75, {'zh': 0.75, 'en': 0.25})
+    """
+    total = parts.cjk_weight + parts.other_weight
+    if not total:
+        return "und", 0.0, {}
+    shares: dict[str, float] = {}
+    prob: dict[str, float] = {}
+    for weight, named, default in ((parts.cjk_weight, cjk, "zh"), (parts.other_weight, other, None)):
+        if not weight:
+            continue
+        label, p = named if named is not None else (default, 1.0)
+        shares[label] = shares.get(label, 0.0) + weight / total
+        prob[label] = max(prob.get(label, 0.0), p)
+    main = max(shares, key=shares.__getitem__)
+    return main, shares[main] * prob[main], dict(sorted(shares.items(), key=lambda kv: -kv[1]))
+
+
 @register
 class LangId(Step):
-    """Language ID per document (fastText lid.176, offline) with score and Han-character share."""
+    """Language ID per document with the shares of its languages (fastText lid.176, offline, and scripts)."""
 
     name = "langid"
     Params = LangIdParams
-    outputs = ("lang", "lang_score", "han_frac")
+    outputs = ("lang", "lang_score", "han_frac", "lang_shares", "en_share", "zh_share")
 
     def setup(self) -> None:
         self.model = load_model()
 
+    def _predict(self, samples: list[str]) -> list[tuple[str, float]]:
+        if not samples:
+            return []
+        labels, scores = self.model.predict(samples, k=1)
+        return [(normalise_label(lab[0]), float(sc[0])) for lab, sc in zip(labels, scores, strict=True)]
+
+    def identify(self, texts: list[str]) -> tuple[list[str], np.ndarray, np.ndarray, list[dict[str, float]]]:
+        """(languages, scores, Han shares, language shares) of ``texts``."""
+        p: LangIdParams = self.params
+        counts = [script_counts(t) for t in texts]
+        han_fracs = np.array([h / n if n else 0.0 for n, h, _, _ in counts])
+        parts: list[_Parts | None] = [None] * len(texts)
+        samples, where = [], []  # model samples and (document, part) each answers for
+        for i, (t, (letters, han, kana, hangul)) in enumerate(zip(texts, counts, strict=True)):
+            if p.by_line and letters and (han or kana or hangul):
+                parts[i] = pt = split_parts(t, p.zh_min_han, p.max_chars)
+                for part, sample in (("cjk", pt.cjk_sample), ("other", pt.other_sample)):
+                    if sample is not None:
+                        samples.append(sample)
+                        where.append((i, part))
+            else:
+                samples.append(_flat(t[: p.max_chars]))
+                where.append((i, "doc"))
+        named: dict[tuple[int, str], tuple[str, float]] = dict(zip(where, self._predict(samples), strict=True))
+        langs, scores, shares = [], np.zeros(len(texts)), []
+        for i, (letters, han, kana, hangul) in enumerate(counts):
+            pt = parts[i]
+            if pt is None:
+                label, score = named[(i, "doc")]
+                lang, s = decide(label, score, letters, han, kana, hangul, p.zh_min_han)
+                share = {lang: 1.0} if lang != "und" else {}
+            else:
+                lang, s, share = combine(pt, named.get((i, "cjk")), named.get((i, "other")))
+            langs.append(lang)
+            scores[i] = min(s, 1.0)
+            shares.append(share)
+        return langs, scores, han_fracs, shares
+
     def process(self, table: pa.Table) -> Result:
         p: LangIdParams = self.params
-        texts = text_column(table)
-        samples = [t[: p.max_chars].replace("\n", " ").replace("\r", " ") for t in texts]
-        labels, scores = self.model.predict(samples, k=1) if samples else ([], [])
-        langs, out_scores, han_fracs = [], np.zeros(len(texts)), np.zeros(len(texts))
-        for i, (t, lab, sc) in enumerate(zip(texts, labels, scores, strict=True)):
-            letters, han, kana, hangul = script_counts(t)
-            lang, s = decide(normalise_label(lab[0]), float(sc[0]), letters, han, kana, hangul, p.zh_min_han)
-            langs.append(lang)
-            out_scores[i] = min(s, 1.0)
-            han_fracs[i] = han / letters if letters else 0.0
+        langs, out_scores, han_fracs, shares = self.identify(text_column(table))
         table = with_column(table, "lang", pa.array(langs, pa.string()))
         table = with_column(table, "lang_score", pa.array(np.round(out_scores, 4)))
         table = with_column(table, "han_frac", pa.array(np.round(han_fracs, 4)))
-        reject = np.zeros(len(texts), dtype=bool)
+        table = with_column(table, "lang_shares", pa.array(
+            [" ".join(f"{k}:{v:.3f}" for k, v in s.items()) for s in shares], pa.string()))
+        for code in ("en", "zh"):
+            table = with_column(table, f"{code}_share", pa.array(
+                np.round([s.get(code, 0.0) for s in shares], 4), pa.float64()))
+        reject = np.zeros(len(langs), dtype=bool)
         reasons, details = [], []
         if p.keep is not None or p.min_score > 0:
             keep = set(p.keep) if p.keep is not None else None

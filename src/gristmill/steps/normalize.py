@@ -14,6 +14,9 @@ from gristmill.text import normalize as tn
 
 @dataclass
 class NormalizeParams:
+    terminal: bool = param(True, "remove ANSI/VT100 escape sequences (colours, cursor moves, OSC titles) and "
+                                 "backspace overstrike (X\\bX bold, _\\bX underline, as man writes them), "
+                                 "before the other repairs")
     fix_mojibake: bool = param(True, "repair UTF-8 read as Latin-1/cp1252 (ftfy, with Chinese punctuation kept)")
     form: Literal["NFC", "NFKC", "none"] = param("NFC", "Unicode normal form; NFKC also folds full-width "
                                                   "punctuation, so it is not the default")
@@ -29,7 +32,8 @@ class NormalizeParams:
 
 @register
 class Normalize(Step):
-    """Repair mojibake, normalise Unicode, controls and whitespace; optional Simplified<->Traditional."""
+    """Strip terminal codes, repair mojibake, normalise Unicode, controls and whitespace; optional
+    Simplified<->Traditional."""
 
     name = "normalize"
     Params = NormalizeParams
@@ -42,6 +46,8 @@ class Normalize(Step):
 
     def normalize(self, text: str) -> str:
         p: NormalizeParams = self.params
+        if p.terminal:
+            text = tn.remove_terminal_codes(text)
         if p.fix_mojibake:
             text = tn.fix_mojibake(text)
         if p.remove_controls:

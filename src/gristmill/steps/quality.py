@@ -23,14 +23,15 @@ from gristmill.params import param
 from gristmill.steps.base import Result, Step, register, text_column, with_column
 from gristmill.text import native
 from gristmill.text.c4 import c4_lines
-from gristmill.text.chinese import zh_signals
+from gristmill.text.chinese import simplified, zh_signals
+from gristmill.text.prose import MEASURED, OTHER_SCRIPT, line_kinds, line_languages
 from gristmill.text.repetition import Ngrams, find_duplicates
-from gristmill.text.scripts import char_counts, script_counts
+from gristmill.text.scripts import HAN_RANGES, char_counts, script_counts
 from gristmill.text.stopwords import STOP_WORDS
 from gristmill.text.words import _tokens, zh_words_by_line
 from gristmill.text.words import words as split_words
 
-FAMILIES = ("gopher", "repetition", "c4", "fineweb", "redpajama", "chinese")
+FAMILIES = ("gopher", "repetition", "c4", "fineweb", "redpajama", "chinese", "prose")
 # datatrove's PUNCTUATION_SET: a "symbol word" is made of these characters only
 _SYMBOLS = frozenset("!/—”:％１〈&(、━\\【#%「」，】；+^]~“《„';’{|∶´[=-`*．（–？！：$～«〉,><》)?）。…@_.\"}►»"
                      + "".join(map(chr, [*range(0, 9), *range(11, 32), *range(127, 160)])))
@@ -81,7 +82,15 @@ SIGNALS: dict[str, tuple[str, str]] = {  # column -> (family, meaning)
     "zh_trad_frac": ("chinese", "share of Han characters that are Traditional forms (OpenCC t2s)"),
     "zh_punct_density": ("chinese", "Chinese punctuation / non-space characters"),
     "zh_spam_cues": ("chinese", "distinct spam cue words (gambling, adult, black-hat SEO)"),
+    "prose_share": ("prose", "non-space characters on prose lines / all non-space characters (prose lines: "
+                             "not code, option or definition lists, tables; lines without letters count)"),
+    "prose_alpha_words": ("prose", "share of the words of prose lines with at least one letter"),
+    "prose_terminal_lines": ("prose", "share of prose lines ending in terminal punctuation, not '...' "
+                                      "(closing quotes and brackets after it allowed)"),
+    "prose_han_frac": ("prose", "Han characters / non-space characters, on the prose lines of the Chinese part "
+                                "(prose lines not in a language of another script); 0 without Han"),
 }
+PROSE_CLOSERS = "\"')]）」』’”"  # may follow the terminal mark at a prose line's end
 
 
 @lru_cache(maxsize=1 << 16)
@@ -101,7 +110,7 @@ def _has_alpha(w: str) -> bool:
 
 @dataclass
 class QualityParams:
-    families: list[Literal["gopher", "repetition", "c4", "fineweb", "redpajama", "chinese"]] = param(
+    families: list[Literal["gopher", "repetition", "c4", "fineweb", "redpajama", "chinese", "prose"]] = param(
         list(FAMILIES), "signal families to compute")
     fineweb_text: Literal["c4_kept", "text"] = param(
         "c4_kept", "FineWeb signals on the lines C4's rules keep (datatrove's chain order) or on the whole text")
@@ -123,8 +132,10 @@ def document_signals(text: str, lang: str, families=FAMILIES, fineweb_text: str 
 
 
 def reference_signals(text: str, lang: str, families=FAMILIES, fineweb_text: str = "c4_kept") -> dict:
-    """The signals in plain Python: the definition the C core is tested against."""
+    """The signals in plain Python: the definition the C core is tested against. They are measured on the
+    Simplified view of the text (:func:`gristmill.text.chinese.simplified`)."""
     out: dict = {}
+    original, text = text, simplified(text)
     zh = lang == "zh"
     raw_lines = text.splitlines()
     zh_line_words = None
@@ -206,8 +217,44 @@ def reference_signals(text: str, lang: str, families=FAMILIES, fineweb_text: str
             else (0.0 if n_words else None)
         out["rp_emails"] = len(_EMAIL.findall(text)) if "@" in text else 0
     if "chinese" in families:
-        out.update(zh_signals(text))
+        out.update(zh_signals(original, view=text))
+    if "prose" in families:
+        out.update(_prose_signals(text, raw_lines, line_tokens, ws, zh_line_words))
     return out
+
+
+def _prose_signals(text: str, raw_lines: list[str], line_tokens, ws: list[str], zh_line_words) -> dict:
+    """The prose_* signals: the lines :func:`gristmill.text.prose.line_kinds` measures, and their words; the
+    Han share on those of the Chinese part (:func:`gristmill.text.prose.line_languages`)."""
+    kinds = line_kinds(text)
+    has_han = any(map(_is_han_char, text)) if not text.isascii() else False
+    parts = line_languages(text) if has_han else bytes([OTHER_SCRIPT]) * len(raw_lines)
+    if line_tokens is None:  # Chinese: the document's words, by the line they start on
+        starts = list(itertools.accumulate(zh_line_words, initial=0))
+        line_tokens = [ws[a:b] for a, b in itertools.pairwise(starts)]
+    chars = prose_chars = zh_chars = han = lines = terminal = words = alpha = 0
+    for line, kind, part, toks in zip(raw_lines, kinds, parts, line_tokens, strict=True):
+        n = sum(1 for ch in line if not ch.isspace())
+        chars += n
+        if kind not in MEASURED:
+            continue
+        prose_chars += n
+        if part != OTHER_SCRIPT:
+            zh_chars += n
+            han += sum(1 for ch in line if _is_han_char(ch))
+        lines += 1
+        end = line.strip().rstrip(PROSE_CLOSERS)
+        terminal += end.endswith(TERMINAL) and not end.endswith("...")  # "..." is cut off text, as in C4
+        words += len(toks)
+        alpha += sum(map(_has_alpha, toks))
+    return {"prose_share": _ratio(prose_chars, chars), "prose_alpha_words": _ratio(alpha, words),
+            "prose_terminal_lines": _ratio(terminal, lines),
+            "prose_han_frac": _ratio(han, zh_chars) if has_han else 0.0}
+
+
+def _is_han_char(ch: str) -> bool:
+    c = ord(ch)
+    return any(lo <= c <= hi for lo, hi in HAN_RANGES)
 
 
 @register

@@ -5,8 +5,10 @@ or with ``GRISTMILL_PURE_PYTHON=1`` in the environment, :data:`AVAILABLE` is fal
 :func:`gristmill.steps.quality.reference_signals`. The C core reads the text once as code points and does
 the tokenizing (plain words in C; other chunks through the cached Python rules of
 :mod:`gristmill.text.words`), the n-gram tables, lines, paragraphs, C4's line rules and sentence ends, and the
-character classes. Python keeps the parts that are regular expressions or dictionaries: URLs, e-mails, spam
-cues, OpenCC's Traditional forms, and jieba (rjieba) for Chinese words.
+character classes, and which lines are prose (``prose_lines.c``; the definition is
+:func:`gristmill.text.prose.line_kinds_py`). Python keeps the parts that are regular expressions or
+dictionaries: URLs, e-mails, spam cues, OpenCC's Simplified view and Traditional forms, and jieba (rjieba) for
+Chinese words.
 
 >>> from gristmill.steps.quality import reference_signals
 >>> text = "The cat sat on the mat. The cat sat on the mat.\\n我们去公园散步吧！"
@@ -75,15 +77,19 @@ COUNTS = ("chars", "words", "lines", "nonsym_words", "nonsym_chars", "hashes", "
           "c4_curly", "c4_javascript", "c4_policy", "c4_citations", "fw_lines", "fw_punct", "fw_short",
           "fw_dup_chars", "fw_chars", "fw_newlines", "fw_words", "distinct_words", "entropy",
           "caps_words", "letters", "digits", "spaces", "nonspace", "han", "zh_lines", "zh_line_chars",
-          "rep13_chars", "zh_punct", "urls", "emails")
+          "rep13_chars", "zh_punct", "urls", "emails", "prose_chars", "prose_han", "prose_lines",
+          "prose_terminal", "prose_words", "prose_alpha", "prose_zh_chars")
 
 
-def _counts(text: str, lang: str) -> tuple:
+def _counts(text: str, lang: str, prose: bool = True) -> tuple:
+    from gristmill.text.prose import ZH_MIN_HAN
+
+    zh_min_han = ZH_MIN_HAN if prose else -1.0  # the C core finds the prose lines itself (line_kinds)
     if lang == "zh":
         import rjieba
 
-        return _qsignals.signals(text, True, rjieba.cut(text), _stop_hashes(lang), _count_zh)
-    return _qsignals.signals(text, False, None, _stop_hashes(lang), _count_en)
+        return _qsignals.signals(text, True, rjieba.cut(text), _stop_hashes(lang), _count_zh, zh_min_han)
+    return _qsignals.signals(text, False, None, _stop_hashes(lang), _count_en, zh_min_han)
 
 
 def _div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -96,13 +102,16 @@ def _div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def batch_signals(texts: list[str], langs: list[str], families=None) -> dict[str, np.ndarray]:
     """The signals of many documents as columns: int64 arrays for counts, float64 arrays (NaN where a signal is
-    undefined) for the rest; the values :func:`gristmill.steps.quality.reference_signals` gives."""
-    from gristmill.text.chinese import spam_cue_count, trad_fraction
+    undefined) for the rest; the values :func:`gristmill.steps.quality.reference_signals` gives, measured on
+    the Simplified view of each text."""
+    from gristmill.text.chinese import simplified, spam_cue_count, trad_fraction
 
     _setup()
     if families is None:
         from gristmill.steps.quality import FAMILIES as families
-    rows = [_counts(t, lang) for t, lang in zip(texts, langs, strict=True)]
+    views = [simplified(t) for t in texts]
+    prose = "prose" in families
+    rows = [_counts(v, lang, prose) for v, lang in zip(views, langs, strict=True)]
     m = len(rows)
     e = COUNTS.index("entropy")  # the one float among the counts
     c = np.array([r[:e] + (0,) + r[e + 1:] for r in rows], dtype=np.int64).reshape(m, -1).T if m else \
@@ -160,12 +169,16 @@ def batch_signals(texts: list[str], langs: list[str], families=None) -> dict[str
             zh["zh_avg_line_len"][i] = round(int(k["zh_line_chars"][i]) / max(int(k["zh_lines"][i]), 1), 2)
             if han:
                 zh["zh_rep13"][i] = round(int(k["rep13_chars"][i]) / ns, 4)
-                zh["zh_trad_frac"][i] = round(trad_fraction("".join(texts[i].split()), han,
-                                                            _qsignals.han_changed), 4)
+                zh["zh_trad_frac"][i] = round(trad_fraction(texts[i], views[i], han, _qsignals.han_changed), 4)
                 zh["zh_punct_density"][i] = round(int(k["zh_punct"][i]) / ns, 4)
-            spam[i] = spam_cue_count(texts[i], han, _qsignals.count_cues)
+            spam[i] = spam_cue_count(views[i], han, _qsignals.count_cues)
         out.update(zh)
         out["zh_spam_cues"] = spam
+    if prose:
+        out["prose_share"] = _div(k["prose_chars"], k["nonspace"])
+        out["prose_alpha_words"] = _div(k["prose_alpha"], k["prose_words"])
+        out["prose_terminal_lines"] = _div(k["prose_terminal"], k["prose_lines"])
+        out["prose_han_frac"] = np.where(k["han"] > 0, _div(k["prose_han"], k["prose_zh_chars"]), 0.0)
     return out
 
 

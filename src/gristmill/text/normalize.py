@@ -4,6 +4,8 @@
 '我们'
 >>> fold_fullwidth_ascii("ＧＰＴ－４，你好！")   # letters and digits fold; Chinese punctuation stays
 'GPT－4，你好！'
+>>> remove_terminal_codes("N\bNA\bAM\bME\bE  _\bf_\bi_\bl_\be  \x1b[1;31m名称\x1b[0m")  # man bold, underline; colour
+'NAME  file  名称'
 """
 
 from __future__ import annotations
@@ -22,6 +24,16 @@ MOJIBAKE_HINT = re.compile(f"[\u00c2-\u00f4][{_CONT}]")
 _CONTROL = re.compile("[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u200b\u2060\ufeff]")
 _TRAILING_WS = re.compile(r"[ \t\u3000\u00a0]+$", re.M)
 _ODD_SPACES = re.compile("[\u00a0\u2000-\u200a\u202f\u205f]")
+# Terminal output: 7-bit escape sequences (ECMA-48) and nroff's backspace overstrike. The 8-bit CSI (U+009B)
+# is left to remove_controls: it also appears in UTF-8 text read as Latin-1, which fix_mojibake repairs.
+_ESCAPES = re.compile(
+    "\x1b\\[[0-?]*[ -/]*[@-~]"               # CSI: colours (SGR), cursor moves, erasing
+    "|\x1b\\][^\x07\x1b]*(?:\x07|\x1b\\\\)"    # OSC: window titles, hyperlinks (ended by BEL or ST)
+    "|\x1b[PX^_][^\x1b]*\x1b\\\\"              # DCS, SOS, PM and APC strings
+    "|\x1b[ -/]*[0-Z\\\\^-~]")                # the rest: ESC ( B, ESC =, ESC 7 … (not a cut-short [ or ])
+_CUT_SHORT = re.compile("\x1b\\[[0-?]*[ -/]*|\x1b\\][0-9;]*")   # a CSI or OSC interrupted by another
+_UNDERLINE_AFTER = re.compile("([^\x08\n])\x08_")       # X BS _ : X underlined (the underscore second)
+_STRUCK = re.compile("[^\x08\n]\x08(?=[^\x08\n])")    # X BS Y : Y printed over X (bold X BS X, _ BS X)
 _FW_ALNUM = {c: c - 0xFEE0 for r in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A))
              for c in range(r[0], r[1] + 1)}
 
@@ -71,6 +83,24 @@ def _has_trailing_space(text: str) -> bool:
     """Cheap substring checks before the regex (most lines have no trailing space)."""
     return (" \n" in text or "\t\n" in text or text[-1:] in (" ", "\t", "\u3000", "\u00a0")
             or (not text.isascii() and ("\u3000\n" in text or "\u00a0\n" in text)))
+
+
+def remove_terminal_codes(text: str) -> str:
+    """Remove ANSI/VT100 escape sequences and resolve backspace overstrike as ``man``/``nroff`` write bold
+    (``X\\bX``) and underline (``_\\bX`` or ``X\\b_``): the character that stays is the one a reader saw, as
+    ``col -b`` keeps it. Sequences written inside one another (a colour code inserted into another, as in
+    some fortune files) are removed inside out; lone backspaces are left for :func:`remove_controls`."""
+    for _ in range(4):
+        if "\x1b" not in text:
+            break
+        text, n = _ESCAPES.subn("", text)
+        if not n:
+            break
+    if "\x1b" in text:
+        text = _CUT_SHORT.sub("", text)
+    if "\x08" in text:
+        text = _STRUCK.sub("", _UNDERLINE_AFTER.sub(r"\1", text))
+    return text
 
 
 def remove_controls(text: str) -> str:

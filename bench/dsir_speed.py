@@ -1,0 +1,131 @@
+#!/usr/bin/env python3
+"""DSIR (``target_select``) throughput on real shared text, one core, side by side with a plain-Python
+reference of the same features in the same run.
+
+    python bench/dsir_speed.py [--data /work/shared/data] [--results bench/results/dsir_speed.json]
+
+For each set: documents per second of
+  featurize  tokens → hashed unigram+bigram bucket ids (gristmill words / jieba + characters; numpy hashing
+             over batches of 1,000 documents, as the map phase does per Arrow batch)
+  reference  the same bucket ids from plain Python (a polynomial hash per token and splitmix64 per feature on
+             Python ints): the baseline; the bench checks both give identical ids
+  score      log importance weights of stored features (the reduce phase: one gather + reduceat per shard)
+  score-ref  the same weights summed in a Python loop
+and the ratios featurize/reference and score/score-ref.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import time
+
+import numpy as np
+import orjson
+
+from gristmill.select.dsir import BagModel, Featurizer, lang_key, log_ratio, score
+
+M64 = (1 << 64) - 1
+SETS = [("en c4", "text_en/c4_sample_shared.jsonl", None), ("en dolma cc", "text_en/dolma_cc_samples.jsonl", None),
+        ("en python docs", "text_en/python311_doc_shared.jsonl.gz", None),
+        ("zh hotel reviews", "text_zh/chnsenticorp_hotel_reviews.jsonl.gz", 4000),
+        ("zh web cc2021", "text_zh/chinesewebtext_cc2021_43_shared.jsonl", None),
+        ("zh fortunes", "text_zh/fortunes_zh_shared.jsonl.gz", 2000)]
+
+
+def _mix(h: int) -> int:
+    h = ((h ^ (h >> 30)) * 0xBF58476D1CE4E5B9) & M64
+    h = ((h ^ (h >> 27)) * 0x94D049BB133111EB) & M64
+    return h ^ (h >> 31)
+
+
+def _uni_bi(hs: list[int], salt: int) -> list[int]:
+    if len(hs) < 2:
+        return [_mix(h ^ salt) for h in hs]
+    return [_mix(h ^ salt) for h in hs] + [_mix(((a * 0x9E3779B97F4A7C15) + (b ^ 0xD6E8FEB86659FD93)) & M64)
+                                           for a, b in zip(hs, hs[1:], strict=False)]
+
+
+def _token_hash(t: str) -> int:
+    h, p = 0, 1
+    for c in t:
+        h = (h + ord(c) * p) & M64
+        p = (p * 0x100000001B3) & M64
+    return _mix((h + len(t)) & M64)
+
+
+def reference_features(f: Featurizer, text: str, key: str) -> list[int]:
+    """Plain-Python features, the same as ``Featurizer.batch`` (one polynomial hash per token occurrence)."""
+    out: list[int] = []
+    if key != "zh" or f.zh_words:
+        out += _uni_bi([_token_hash(t) for t in f.tokens(text, key)], 0)
+    if key == "zh" and f.zh_chars:
+        out += _uni_bi([ord(c) for c in text if ord(c) > 32 and c != "\u3000"], 0xA0761D6478BD642F)
+    return [h % f.buckets for h in out[:f.max_features]]
+
+
+def _load(data: str, rel: str, n: int | None) -> list[tuple[str, str]]:
+    op = gzip.open if rel.endswith(".gz") else open
+    out = []
+    with op(os.path.join(data, rel), "rb") as fh:
+        for line in fh:
+            r = orjson.loads(line)
+            out.append((r["text"], lang_key(r.get("lang"), r["text"])))
+            if n and len(out) >= n:
+                break
+    return out
+
+
+def _rate(fn, n: int, repeat: int = 3) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        t0 = time.process_time()          # CPU seconds of this process: per-core rates on a busy machine
+        fn()
+        best = min(best, time.process_time() - t0)
+    return n / best
+
+
+def measure(name: str, docs: list[tuple[str, str]]) -> dict:
+    """Rates of one set (documents per CPU second)."""
+    f = Featurizer()
+    texts, keys = [t for t, _ in docs], [k for _, k in docs]
+    flat, off, _ = f.batch(texts, keys)                             # warms the token caches for both
+    feats = [flat[off[i]:off[i + 1]] for i in range(len(docs))]
+    ref = [reference_features(f, t, k) for t, k in docs]
+    assert all(list(x) == y for x, y in zip(feats, ref, strict=True)), "reference differs"
+    ratio = log_ratio(BagModel.fit(feats[::2], f.buckets), BagModel.fit(feats, f.buckets), 0.1)
+    fast_w = score(feats, ratio)
+    ref_w = np.array([sum(ratio[b] for b in x) for x in ref])
+    assert np.allclose(fast_w, ref_w), "scores differ"
+    r = {"set": name, "docs": len(docs), "mean_chars": round(sum(len(t) for t, _ in docs) / len(docs)),
+         "featurize": _rate(lambda: [f.batch(texts[i:i + 1000], keys[i:i + 1000])
+                                    for i in range(0, len(texts), 1000)], len(docs)),
+         "reference": _rate(lambda: [reference_features(f, t, k) for t, k in docs], len(docs)),
+         "score": _rate(lambda: score(feats, ratio), len(docs)),
+         "score_ref": _rate(lambda: [sum(ratio[b] for b in x) for x in ref], len(docs), 1)}
+    return r
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", default="/work/shared/data")
+    ap.add_argument("--results", default="bench/results/dsir_speed.json")
+    a = ap.parse_args()
+    rows = []
+    for name, rel, n in SETS:
+        r = measure(name, _load(a.data, rel, n))
+        r["featurize_x"] = round(r["featurize"] / r["reference"], 2)
+        r["score_x"] = round(r["score"] / r["score_ref"], 1)
+        rows.append({k: round(v) if isinstance(v, float) and v > 100 else v for k, v in r.items()})
+        print(f"{name:18} {r['docs']:>5} docs {r['mean_chars']:>6} chars | featurize {r['featurize']:>8,.0f}/s "
+              f"ref {r['reference']:>7,.0f}/s ({r['featurize_x']}x) | score {r['score']:>10,.0f}/s "
+              f"ref {r['score_ref']:>8,.0f}/s ({r['score_x']}x)", flush=True)
+    os.makedirs(os.path.dirname(a.results) or ".", exist_ok=True)
+    with open(a.results, "w") as fh:
+        json.dump({"cpu_count": os.cpu_count(), "load_avg_1m": os.getloadavg()[0], "rows": rows}, fh, indent=1)
+
+
+if __name__ == "__main__":
+    main()
