@@ -154,3 +154,19 @@ def test_a_step_rejecting_nearly_everything_is_warned_about(tmp_path, zh_docs):
     m["steps"][-1]["rejected"] = {"huge": 29}
     m["steps"][-1]["kept"] = 1
     assert rejection_warnings(json.loads(json.dumps(m))) == []  # 96.7%: no warning
+
+
+def test_the_python_api_checks_columns_against_the_input_before_it_starts(tmp_path):
+    import gristmill
+    from gristmill.errors import RecipeError
+
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"text": "A short English text for the check.", "url": "https://example.org/"}\n')
+    recipe = tmp_path / "typo.yaml"
+    recipe.write_text("steps:\n  - step: quality\n  - step: filter\n    rules:\n      long: \"n_char >= 200\"\n")
+    with pytest.raises(RecipeError, match="n_char"):
+        gristmill.run(str(recipe), inputs=[str(src)], output=str(tmp_path / "o"), quiet=True)
+    assert not (tmp_path / "o").exists()
+    recipe.write_text("steps:\n  - step: filter\n    rules:\n      has_url: \"len(url) > 0\"\n")
+    m = gristmill.run(str(recipe), inputs=[str(src)], output=str(tmp_path / "o"), quiet=True, workers=1)
+    assert m["counts"]["kept"] == 1  # an input field is a column the check knows

@@ -261,7 +261,7 @@ def test_a_killed_synthesis_resumes_without_duplicates_or_loss(server, tmp_path)
     seeds = tmp_path / "seeds.jsonl"
     write_jsonl(seeds, read_jsonl(shared("instruct/self_instruct_seed_tasks_en.jsonl")))
     args = [sys.executable, "-m", "gristmill", "synth", "self-instruct", "--seeds", str(seeds), "--base-url", server,
-            "-n", "12", "--max-tokens", "80", "--batch", "1", "--concurrency", "1", "--model", "proxy"]
+            "-n", "4", "--max-tokens", "80", "--batch", "1", "--concurrency", "1", "--model", "proxy"]
     full = subprocess.run(args + ["-o", str(tmp_path / "full")], capture_output=True, text=True, timeout=600)
     assert full.returncode == 0, full.stderr
     p = subprocess.Popen(args + ["-o", str(tmp_path / "killed")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

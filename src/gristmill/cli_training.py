@@ -108,8 +108,13 @@ def train(
     seed: Annotated[int, typer.Option()] = 0,
     eval: Annotated[list[str] | None, typer.Option("--eval", help="bundled set (en, zh) or NAME=PATH.jsonl")] = None,
     device: Annotated[str | None, typer.Option(help="cpu, cuda or auto")] = None,
+    threads: Annotated[int | None, typer.Option(min=1, help="CPU threads (default: the cores not busy now)")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress lines (the log is still written)")] = False,
+    progress_every: Annotated[float, typer.Option(help="seconds between progress lines when not a terminal")] = 5.0,
 ) -> None:
-    """Train a proxy GPT for a token budget and report bits per byte on the held-out sets."""
+    """Train a proxy GPT for a token budget and report bits per byte on the held-out sets.
+
+    Progress (step, tokens/s, loss, ETA) goes to stderr and, as JSON lines, to OUTPUT/train_log.jsonl."""
     from gristmill.train import evalsets
     from gristmill.train.trainer import train as train_model
 
@@ -117,13 +122,13 @@ def train(
     if eval:
         spec = {(e.split("=", 1)[0] if "=" in e else e): (e.split("=", 1)[1] if "=" in e else e) for e in eval}
     r = train_model(shards, preset=preset, tokens=tokens, seed=seed, out=output, eval_sets=evalsets.load(spec),
-                    device=device)
+                    device=device, threads=threads, quiet=quiet, progress_every=progress_every)
     out.print(f"{r['params']:,} parameters, {r['tokens_trained']:,} tokens in {r['train_seconds']:.1f} s "
-              f"({r['tokens_per_second']:,.0f} tokens/s on {r['device']}); loss {r['loss_first']} → {r['loss_last']}",
-              highlight=False)
+              f"({r['tokens_per_second']:,.0f} tokens/s on {r['device']}, {r['threads']} threads); "
+              f"loss {r['loss_first']} → {r['loss_last']}", highlight=False)
     for k, v in r["eval"].items():
         out.print(f"eval {k}: {v['bpb']:.4f} bits per byte ({v['bytes']:,} bytes)", highlight=False)
-    out.print(f"model: {output}/ (model.pt, config.json, tokenizer.json); use it in a perplexity step", highlight=False)
+    out.print(f"model: {output}/ (model.pt, config.json, tokenizer.json, train_log.jsonl); use it in a perplexity step", highlight=False)
 
 
 @app.command()
@@ -132,6 +137,8 @@ def ablate(
     output: Annotated[str | None, typer.Option("--output", "-o", help="results folder (default ablations-out/NAME)")] = None,
     workers: Annotated[int | None, typer.Option("--workers", "-w", min=1)] = None,
     only: Annotated[list[str] | None, typer.Option("--only", help="run only these variants")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress lines (logs are still written)")] = False,
+    progress_every: Annotated[float, typer.Option(help="seconds between progress lines when not a terminal")] = 5.0,
 ) -> None:
     """Variants × seeds with the same training budget: a results table (mean ± std bits per byte), noise, plot."""
     from gristmill.ablate.runner import ablate as run_ablation
@@ -139,7 +146,8 @@ def ablate(
     from gristmill.ablate.stats import markdown
 
     name = load_spec(spec)["name"]
-    r = run_ablation(spec, output or os.path.join("ablations-out", name), workers=workers, only=only)
+    r = run_ablation(spec, output or os.path.join("ablations-out", name), workers=workers, only=only, quiet=quiet,
+                     progress_every=progress_every)
     out.print(markdown(r), highlight=False, markup=False)
     out.print(f"results: {output or os.path.join('ablations-out', name)}/results.{{json,md,html}}; "
               f"{r['seconds']:.0f} s", highlight=False)

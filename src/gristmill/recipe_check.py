@@ -222,7 +222,13 @@ def check_recipe(path=None, *, text: str | None = None, inputs: list[str] | None
     if inputs:
         recipe.input.paths = [str(p) for p in inputs]
     input_ok = not any(e.key.startswith("input") for e in draft.problems)
-    sample = sample_input(recipe) if input_ok else None
+    sample = None
+    if input_ok:
+        try:
+            sample = sample_input(recipe)
+        except GristmillError:  # no input to sample: the recipe's own problems come first
+            raise_all(draft.problems)
+            raise
     raise_all(draft.problems + column_problems(recipe, sample, draft.unbuilt))
     return recipe, sample
 

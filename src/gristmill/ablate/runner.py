@@ -125,8 +125,12 @@ def _train_tokenizer(spec: dict, out: str) -> str:
 
 
 def ablate(path: str, out: str | None = None, *, workers: int | None = None, quiet: bool = False,
-           only: list[str] | None = None) -> dict:
-    """Run (or resume) an ablation; returns the results and writes results.{json,md,html} in ``out``."""
+           only: list[str] | None = None, progress_every: float = 5.0) -> dict:
+    """Run (or resume) an ablation; returns the results and writes results.{json,md,html} in ``out``.
+
+    Unless ``quiet``, each data build and training run shows its progress (training: step, tokens/s, loss,
+    ETA; a line every ``progress_every`` s when not a terminal); each cell's training log is written beside
+    the cell, ``cells/VARIANT/seed-N.train_log.jsonl``."""
     import gristmill
     from gristmill.tokenize.pack import pack
     from gristmill.train import evalsets
@@ -157,7 +161,7 @@ def ablate(path: str, out: str | None = None, *, workers: int | None = None, qui
         if changed or not os.path.exists(os.path.join(shards, "manifest.json")):
             say(f"[{v['name']}] building the data")
             m = gristmill.run(rpath, inputs=_paths(spec, data), output=os.path.join(vdir, "data"), workers=workers,
-                              resume=not changed, quiet=True)
+                              resume=not changed, quiet=quiet)
             tm = pack([os.path.join(vdir, "data", "kept")], tok, shards, seed=0, exclude_hashes=exclude)
             with open(os.path.join(vdir, "data.json"), "w") as f:
                 json.dump({"counts": m["counts"], "tokens": tm["tokens"], "tokens_by": tm["tokens_by"],
@@ -178,7 +182,9 @@ def ablate(path: str, out: str | None = None, *, workers: int | None = None, qui
             say(f"[{v['name']} seed {seed}] training {tr.get('preset', 'cpu-tiny')} for "
                 f"{tr.get('tokens') or 'the preset'} tokens")
             r = train(shards, preset=tr.get("preset", "cpu-tiny"), tokens=tr.get("tokens"), seed=seed,
-                      eval_sets=evals, overrides=tr.get("overrides"), device=tr.get("device"))
+                      eval_sets=evals, overrides=tr.get("overrides"), device=tr.get("device"), quiet=quiet,
+                      progress_every=progress_every, label=f"{v['name']} seed {seed}",
+                      log_path=cpath[:-len(".json")] + ".train_log.jsonl")
             cell = {"variant": v["name"], "seed": seed, "key": key, "data": dinfo,
                     "eval": {k: x["bpb"] for k, x in r["eval"].items()}, "train": {
                         k: r[k] for k in ("preset", "params", "steps", "tokens_trained", "train_seconds",

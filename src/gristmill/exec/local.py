@@ -10,30 +10,36 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import datetime as dt
 import multiprocessing as mp
 import os
 import shutil
+import sys
 import tempfile
 import time
-from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from functools import partial
 
 import orjson
 
 from gristmill.errors import GristmillError
+from gristmill.exec import durable
 from gristmill.exec import manifest as mf
+from gristmill.exec.lock import LOCK_NAME, FolderLock, die_with_parent
 from gristmill.exec.plan import stages as cut_stages
-from gristmill.exec.progress import Reporter
+from gristmill.exec.progress import Reporter, Slots, SlotWriter, worker_init
 from gristmill.exec.task import Layout, run_task
 from gristmill.io.paths import plan_shards, unrecognised_files
 from gristmill.io.storage import configure_inputs, output_fs
 from gristmill.io.unify import unify
-from gristmill.recipe import Recipe, load_recipe
+from gristmill.recipe import Recipe
 from gristmill.report.card import write_card
 
-OUTPUT_ENTRIES = ("kept", "rejected", "quarantine", "_work", "manifest.json", "_SUCCESS", "report.html",
-                  "profile.json", "analysis.json", "README.md")
+REPORT_FILES = ("report.html", "profile.json", "analysis.json")
+OUTPUT_ENTRIES = ("kept", "rejected", "quarantine", "_work", "manifest.json", "_SUCCESS", *REPORT_FILES,
+                  "README.md")
 
 
 def default_workers() -> int:
@@ -53,13 +59,19 @@ def run(recipe: Recipe | str | os.PathLike | None = None, *, inputs: list[str] |
     """
     if executor not in ("local", "ray"):
         raise GristmillError(f"unknown executor {executor!r}", hint="local or ray")
-    recipe = copy.deepcopy(recipe) if isinstance(recipe, Recipe) else load_recipe(recipe)
+    if isinstance(recipe, Recipe):
+        recipe = copy.deepcopy(recipe)
+    else:  # what `gristmill run` checks: the schema and every column, against a sample of the input
+        from gristmill.recipe_check import check_recipe
+
+        recipe, _ = check_recipe(recipe, inputs=inputs)
     if inputs:
         recipe.input.paths = [str(p) for p in inputs]
     if output:
         recipe.output.path = str(output)
     if not recipe.input.paths:
         raise GristmillError("the recipe names no input", hint="pass --input PATH (or set input.paths)")
+    durable.configure(recipe.output.fsync)
     workers = workers or default_workers()
     reporter = reporter or Reporter(quiet=quiet)
     configure_inputs(recipe.input.paths, recipe.input.storage_options)
@@ -68,6 +80,25 @@ def run(recipe: Recipe | str | os.PathLike | None = None, *, inputs: list[str] |
     fs, out_path = output_fs(recipe.output.path, recipe.output.storage_options)
     local = "file" in (fs.protocol if isinstance(fs.protocol, tuple) else (fs.protocol,))
     root = out_path if local else staging_folder(recipe.output.path)
+    lock = FolderLock(root).acquire()  # one run per folder: a second one stops here with a clear message
+    if lock.warning:
+        print(f"[gristmill] warning: {lock.warning}", file=sys.stderr, flush=True)
+    try:
+        manifest = _run_locked(recipe, root, local, fs, out_path, shards, stages, workers, resume, reporter,
+                               executor, address)
+    finally:
+        lock.release()
+        if not local:
+            with contextlib.suppress(OSError):
+                os.rmdir(root)  # the staging folder, empty once published
+    if not manifest["reconciled"]:
+        raise GristmillError("counts do not reconcile: input != kept + rejected + quarantined "
+                             f"({manifest['counts']})", hint="this is a bug in gristmill; please report it")
+    return manifest
+
+
+def _run_locked(recipe: Recipe, root: str, local: bool, fs, out_path: str, shards, stages, workers: int,
+                resume: bool, reporter: Reporter, executor: str, address: str | None) -> dict:
     layout = Layout(root)
     _prepare(layout, recipe, shards, resume)
     started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
@@ -76,13 +107,14 @@ def run(recipe: Recipe | str | os.PathLike | None = None, *, inputs: list[str] |
     todo = len(stages) * len(shards) - len(markers)
     reporter.start(len(stages) * len(shards), sum(s.size for s in shards), already=len(markers))
     ex = make_executor(executor, workers, address)
+    ex.on_batch = reporter.batch  # per-batch progress from the tasks (where the executor supports it)
     try:
         for st in stages:
             if st.apply is not None:
                 _reduce(layout, st.apply, len(shards), ex.pmap)
             pending = [sh for sh in shards if (st.index, sh.index) not in markers]
             label = ", ".join(s.label for s in ([st.apply] if st.apply else []) + st.maps) or "read"
-            reporter.stage(st.index, len(stages), label)
+            reporter.stage(st.index, len(stages), label, pending=pending, markers=markers)
             for counts in ex.tasks(recipe, st, pending, root, len(shards)):
                 markers[(st.index, counts["shard"])] = counts
                 reporter.task_done(counts)
@@ -111,20 +143,29 @@ def run(recipe: Recipe | str | os.PathLike | None = None, *, inputs: list[str] |
         if st.apply is not None and os.path.exists(layout.reduce_marker(st.apply.label)):
             with open(layout.reduce_marker(st.apply.label), "rb") as f:
                 manifest["global_steps"][st.apply.label] = orjson.loads(f.read())
+    # the end of the run: every data file is already durable and in place (the tasks, unify); then the
+    # manifest, the report and the card, each durable; then the marker, last
     _write_json(os.path.join(root, "manifest.json"), manifest)
+    durable.fault("manifest")
     if recipe.output.report:
         from gristmill.report import write_run_report
 
         write_run_report(root, manifest, [layout.profile(st.index, sh.index) for st in stages for sh in shards])
+        for name in REPORT_FILES:
+            if os.path.exists(os.path.join(root, name)):
+                durable.sync_file(os.path.join(root, name))
+    durable.fault("report")
     write_card(root, manifest, unions)
+    durable.sync_file(os.path.join(root, "README.md"))
+    durable.sync_dir(root)
+    durable.fault("card")
     _write_json(os.path.join(root, "_SUCCESS"), {"recipe_hash": recipe.plan_hash()})
+    durable.fault("success")
     for d in ("state", "decision") + tuple(f"s{st.index}" for st in stages):
         shutil.rmtree(os.path.join(layout.work, d), ignore_errors=True)
+    durable.fault("cleanup")
     if not local:
         _publish(root, fs, out_path)
-    if not manifest["reconciled"]:
-        raise GristmillError("counts do not reconcile: input != kept + rejected + quarantined "
-                             f"({manifest['counts']})", hint="this is a bug in gristmill; please report it")
     return manifest
 
 
@@ -135,7 +176,8 @@ class LocalExecutor:
         self.workers = workers
 
     def tasks(self, recipe, stage, shards, root, n_shards):
-        return _execute(recipe, stage, shards, root, min(self.workers, max(len(shards), 1)), n_shards)
+        return _execute(recipe, stage, shards, root, min(self.workers, max(len(shards), 1)), n_shards,
+                        getattr(self, "on_batch", None))
 
     pmap = staticmethod(lambda fn, items: [fn(x) for x in items])
 
@@ -156,26 +198,37 @@ def make_executor(kind: str, workers: int, address: str | None):
     raise GristmillError(f"unknown executor {kind!r}", hint="local or ray")
 
 
-def _execute(recipe, stage, shards, root, workers, n_shards):
+def _execute(recipe, stage, shards, root, workers, n_shards, on_batch=None):
     if not shards:
         return
     if workers <= 1:
         for sh in shards:
-            yield run_task(recipe, stage, sh, root, n_shards)
+            yield run_task(recipe, stage, sh, root, n_shards, on_batch)
         return
     ctx = mp.get_context("forkserver")
     ctx.set_forkserver_preload(["gristmill.exec.task"])
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-        futures = {pool.submit(run_task, recipe, stage, sh, root, n_shards) for sh in shards}
+    slots = Slots(ctx, n_shards)  # workers write (docs, bytes) per batch; read here between waits
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=worker_init,
+                             initargs=(slots.array, partial(_worker_start, os.getpid(), dict(os.environ)))) as pool:
+        futures = {pool.submit(run_task, recipe, stage, sh, root, n_shards, SlotWriter()) for sh in shards}
         try:
             while futures:
-                done, futures = wait(futures, return_when=FIRST_EXCEPTION)
+                done, futures = wait(futures, timeout=0.25, return_when=FIRST_COMPLETED)
+                slots.poll(on_batch)
                 for f in done:
                     yield f.result()
         except BaseException:
             for f in futures:
                 f.cancel()
             raise
+
+
+def _worker_start(run_pid: int, env: dict) -> None:
+    """In a new pool worker: the run's environment as it is now (the forkserver keeps the one it started
+    with, e.g. a ``${VAR}`` storage option set since), and exit when the run's process ends."""
+    os.environ.clear()
+    os.environ.update(env)
+    die_with_parent(run_pid)
 
 
 def _reduce(layout: Layout, spec, n_shards: int, pmap=None) -> None:
@@ -192,15 +245,17 @@ def _reduce(layout: Layout, spec, n_shards: int, pmap=None) -> None:
     kw = {"pmap": pmap} if pmap is not None and "pmap" in inspect.signature(step.reduce).parameters else {}
     info = step.reduce([layout.state(label, i) for i in range(n_shards)], layout.decision_dir(label), **kw)
     info = info if isinstance(info, dict) else {"duplicates": info}
+    durable.sync_tree(layout.decision_dir(label))  # written by the step; durable before its marker
     _write_json(marker, {"label": label, **info, "seconds": round(time.perf_counter() - t0, 3)})
+    durable.fault("reduce")
 
 
 def _prepare(layout: Layout, recipe: Recipe, shards, resume: bool) -> None:
     root = layout.root
     plan_file = os.path.join(layout.work, "plan.json")
     plan = {"recipe_hash": recipe.plan_hash(), "shards": [s.to_dict() for s in shards]}
-    if os.path.isdir(root) and os.listdir(root):
-        entries = set(os.listdir(root))
+    if os.path.isdir(root) and set(os.listdir(root)) - {LOCK_NAME}:
+        entries = set(os.listdir(root)) - {LOCK_NAME}
         if "README.md" in entries and not _our_card(os.path.join(root, "README.md")):
             entries.add("README.md (not a gristmill dataset card)")
         if not entries <= set(OUTPUT_ENTRIES):
@@ -222,6 +277,7 @@ def _prepare(layout: Layout, recipe: Recipe, shards, resume: bool) -> None:
             _remove_partial(root)
             if os.path.exists(os.path.join(root, "_SUCCESS")):
                 os.remove(os.path.join(root, "_SUCCESS"))
+        durable.sync_dir(root)  # the marker's removal is durable before any file is rewritten
     os.makedirs(layout.work, exist_ok=True)
     if not os.path.exists(plan_file):
         _write_json(plan_file, plan)
@@ -252,11 +308,7 @@ def _load_markers(layout: Layout, stages, shards) -> dict:
 
 
 def _write_json(path: str, obj) -> None:
-    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    tmp = path + ".tmp"
-    with open(tmp, "wb") as f:
-        f.write(orjson.dumps(obj, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS))
-    os.replace(tmp, path)
+    durable.write_bytes(path, orjson.dumps(obj, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS))
 
 
 def staging_folder(url: str) -> str:
@@ -272,16 +324,27 @@ LAST = ("manifest.json", "_SUCCESS")  # published after every data file, in this
 
 
 def _publish(root: str, fs, out_path: str) -> None:
-    """Copy a staged run to a remote fsspec output: the data files first, then ``manifest.json``, then
-    ``_SUCCESS``, so a reader that sees the marker sees everything (an object store makes each object
-    visible only once it is whole). An interrupted publish is repeated whole by the resumed run."""
+    """Copy a staged run to a remote fsspec output: an earlier run's ``_SUCCESS`` is removed first, then
+    the data files go up, then ``manifest.json``, then ``_SUCCESS``, so a reader that sees the marker sees
+    everything (an object store makes each object visible only once it is whole). An interrupted publish
+    is repeated whole by the resumed run. The staging folder is emptied (its lock stays until released)."""
     rels = []
     for dirpath, _, files in os.walk(root):
         rel_dir = os.path.relpath(dirpath, root)
         if rel_dir.split(os.sep)[0] == "_work":
             continue
-        rels += [os.path.normpath(os.path.join(rel_dir, f)) for f in files if f not in LAST]
+        rels += [os.path.normpath(os.path.join(rel_dir, f)) for f in files if f not in LAST and f != LOCK_NAME]
     base = out_path.rstrip("/")
-    for rel in sorted(rels) + list(LAST):
+    if fs.exists(f"{base}/_SUCCESS"):
+        fs.rm_file(f"{base}/_SUCCESS")
+    for rel in sorted(rels):
         fs.put_file(os.path.join(root, rel), f"{base}/{rel}")
-    shutil.rmtree(root, ignore_errors=True)
+    durable.fault("publish-data")
+    fs.put_file(os.path.join(root, "manifest.json"), f"{base}/manifest.json")
+    durable.fault("publish-manifest")
+    fs.put_file(os.path.join(root, "_SUCCESS"), f"{base}/_SUCCESS")
+    durable.fault("publish-success")
+    for e in os.listdir(root):
+        if e != LOCK_NAME:
+            p = os.path.join(root, e)
+            shutil.rmtree(p, ignore_errors=True) if os.path.isdir(p) else os.remove(p)

@@ -1,68 +1,242 @@
-"""Progress: a live display on a terminal (docs/s, MB/s, shards, ETA), plain periodic lines otherwise."""
+"""Live progress: per batch, per stage (documents, MB, docs/s, MB/s, ETA from bytes read), across workers.
+
+On a terminal a rich live line; otherwise a plain line every ``interval`` seconds. Workers report each batch
+to the parent through a shared array of counters (one (documents, bytes) pair per shard, written only by the
+worker running that shard, read by the parent between waits); the in-process path calls back directly.
+
+>>> import io
+>>> r = Reporter(interval=0.0, stream=io.StringIO())
+>>> r.start(1, 2_000_000)
+>>> r.stage(0, 1, "normalize")
+>>> r.batch(0, 500, 1_000_000)
+>>> "500 docs  1.0 MB" in r.stream.getvalue() and "50%" in r.stream.getvalue()
+True
+"""
 
 from __future__ import annotations
 
 import sys
 import time
 
+import numpy as np
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import BarColumn, Progress, TextColumn
+
+_SLOTS = None  # in a worker process: the shared counters, set by the pool's initializer
+
+
+def worker_init(slots, then=None) -> None:
+    """The process pool's initializer: keep the shared counters, then run ``then`` (e.g. die_with_parent)."""
+    global _SLOTS
+    _SLOTS = slots
+    if then is not None:
+        then()
+
+
+class SlotWriter:
+    """The progress callback shipped with a task to a worker: (documents, bytes) into its shard's slot."""
+
+    def __call__(self, shard: int, docs: int, nbytes: int) -> None:
+        if _SLOTS is not None:
+            _SLOTS[2 * shard] = docs
+            _SLOTS[2 * shard + 1] = nbytes
+
+
+class Slots:
+    """One (documents, bytes) int64 pair per shard in shared memory; :meth:`poll` reports the changed ones."""
+
+    def __init__(self, ctx, n_shards: int) -> None:
+        self.array = ctx.RawArray("q", 2 * max(n_shards, 1))
+        self._view = np.frombuffer(self.array, dtype=np.int64)
+        self._seen = np.zeros_like(self._view)
+
+    def poll(self, on_batch) -> None:
+        if on_batch is None:
+            return
+        now = self._view.copy()
+        changed = np.flatnonzero((now != self._seen).reshape(-1, 2).any(axis=1))
+        self._seen = now
+        for i in changed.tolist():
+            on_batch(i, int(now[2 * i]), int(now[2 * i + 1]))
+
+
+def _clock(seconds: float | None) -> str:
+    if seconds is None or seconds != seconds or seconds == float("inf"):
+        return "-:--:--"
+    s = int(seconds + 0.5)
+    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}"
 
 
 class Reporter:
-    """Receives task completions from the executor. ``quiet`` prints nothing."""
+    """Receives batches and task completions from the executor. ``quiet`` prints nothing.
 
-    def __init__(self, *, quiet: bool = False, interval: float = 10.0, console: Console | None = None) -> None:
+    ``interval``: seconds between plain lines (not a terminal); ``refresh``: seconds between live updates.
+    """
+
+    def __init__(self, *, quiet: bool = False, interval: float = 5.0, console: Console | None = None,
+                 stream=None, refresh: float = 0.25) -> None:
         self.quiet = quiet
         self.console = console or Console(stderr=True)
         self.live = not quiet and self.console.is_terminal
-        self.interval = interval
+        self.stream = stream
+        self.interval, self.refresh = interval, refresh
         self._progress: Progress | None = None
         self._task = None
-        self.docs = 0
-        self.bytes = 0
-        self.done = 0
-        self.total = 0
-        self.t0 = time.perf_counter()
-        self._last = 0.0
+        self.done = self.total = 0
+        self.docs = self.bytes = 0          # whole run, finished tasks
+        self._last = self._shown = 0.0
+        self._stage(0, 1, "", 0)
+
+    def _stage(self, index: int, count: int, label: str, total: int) -> None:
+        self.index, self.count, self.label, self.stage_total = index, count, label, total
+        self._live: dict[int, tuple[int, int]] = {}  # running tasks: shard -> (docs, bytes) so far
+        self._sdocs = self._sbytes = self._sdone = 0  # this stage's finished tasks
+        self._pending = None
+        self._t0 = time.perf_counter()
 
     def start(self, total_tasks: int, total_bytes: int, already: int = 0) -> None:
-        self.total = total_tasks
-        self.done = already
-        self.total_bytes = total_bytes
+        self.total, self.done, self.total_bytes = total_tasks, already, total_bytes
         if self.live:
             self._progress = Progress(
-                TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total} tasks"),
-                TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TimeRemainingColumn(),
-                console=self.console, transient=True)
+                TextColumn("[bold]{task.description}"), BarColumn(bar_width=24),
+                TextColumn("{task.fields[info]}"),
+                console=self.console, transient=True, auto_refresh=False)
             self._progress.start()
-            self._task = self._progress.add_task("gristmill", total=total_tasks, completed=already, rate="")
+            self._task = self._progress.add_task("gristmill", total=max(total_bytes, 1), info="")
 
-    def stage(self, index: int, count: int, label: str) -> None:
-        if self._progress is not None:
-            self._progress.update(self._task, description=f"stage {index + 1}/{count} {label}")
-        elif not self.quiet:
-            self._line(f"stage {index + 1}/{count}: {label}")
+    def stage(self, index: int, count: int, label: str, pending=None, markers: dict | None = None) -> None:
+        """A stage starts over ``pending`` shards; its size is their input bytes (stage 0) or the text bytes
+        the previous stage kept for them (``markers``)."""
+        if pending is None:
+            total = self.total_bytes if index == 0 else 0
+        elif index == 0:
+            total = sum(sh.size for sh in pending)
+        else:
+            prev = markers or {}
+            total = sum(prev.get((index - 1, sh.index), {}).get("text_bytes_out", 0) for sh in pending)
+        self._stage(index, count, label, total)
+        self._pending = len(pending) if pending is not None else None
+        self._show(force=True)
+
+    def batch(self, shard: int, docs: int, nbytes: int) -> None:
+        """A running task's counts so far (documents; bytes: input read in stage 0, text bytes after)."""
+        self._live[shard] = (docs, nbytes)
+        self._show()
 
     def task_done(self, counts: dict) -> None:
         self.done += 1
-        read = counts.get("read") or {}
+        nbytes = (counts.get("read") or {}).get("bytes", 0) if counts.get("stage", 0) == 0 \
+            else counts.get("text_bytes_in", 0)
+        self._live.pop(counts.get("shard"), None)
+        self._sdocs += counts.get("in", 0)
+        self._sbytes += nbytes
+        self._sdone += 1
         self.docs += counts.get("in", 0)
-        self.bytes += read.get("bytes", 0)
-        el = max(time.perf_counter() - self.t0, 1e-9)
-        rate = f"{self.docs / el:,.0f} docs/s  {self.bytes / el / 1e6:,.1f} MB/s"
-        if self._progress is not None:
-            self._progress.update(self._task, completed=self.done, rate=rate)
-        elif not self.quiet and (time.perf_counter() - self._last >= self.interval or self.done == self.total):
-            left = self.total - self.done
-            eta = el / max(self.done, 1) * left
-            self._line(f"tasks {self.done}/{self.total}  {rate}  eta {eta:,.0f}s")
+        self.bytes += nbytes
+        self._show(force=self.done == self.total or self._sdone == self._pending)  # a stage's last line
 
-    def _line(self, msg: str) -> None:
-        self._last = time.perf_counter()
-        print(f"[gristmill] {msg}", file=sys.stderr, flush=True)
+    def snapshot(self) -> dict:
+        """This stage so far: documents, bytes, rates, fraction done and ETA (seconds, None if unknown)."""
+        docs = self._sdocs + sum(d for d, _ in self._live.values())
+        nbytes = self._sbytes + sum(b for _, b in self._live.values())
+        el = max(time.perf_counter() - self._t0, 1e-9)
+        # compressed inputs: bytes read (decompressed) outgrow the files' sizes; then no fraction, no ETA
+        frac = nbytes / self.stage_total if self.stage_total and nbytes <= self.stage_total else None
+        eta = (self.stage_total - nbytes) / (nbytes / el) if frac is not None and nbytes else None
+        return {"docs": docs, "bytes": nbytes, "docs_s": docs / el, "mb_s": nbytes / el / 1e6,
+                "fraction": frac,
+                "eta": max(eta, 0.0) if eta is not None else None, "elapsed": el}
+
+    def line(self) -> str:
+        s = self.snapshot()
+        pct = f"  {s['fraction']:.0%}" if s["fraction"] is not None else ""
+        return (f"{s['docs']:,} docs  {s['bytes'] / 1e6:,.1f} MB  {s['docs_s']:,.0f} docs/s  "
+                f"{s['mb_s']:,.1f} MB/s"
+                f"{pct}  eta {_clock(s['eta'])}  tasks {self.done}/{self.total}")
+
+    def _show(self, force: bool = False) -> None:
+        if self.quiet:
+            return
+        now = time.perf_counter()
+        name = f"stage {self.index + 1}/{self.count} {self.label}"
+        if self._progress is not None:
+            if force or now - self._shown >= self.refresh:
+                self._shown = now
+                done = self._sbytes + sum(b for _, b in self._live.values())
+                self._progress.update(self._task, description=name, total=max(self.stage_total, 1),
+                                      completed=min(done, self.stage_total), info=self.line())
+                self._progress.refresh()
+        elif force or now - self._last >= self.interval:
+            self._last = now
+            print(f"[gristmill] {name}: {self.line()}", file=self.stream or sys.stderr, flush=True)
 
     def stop(self) -> None:
         if self._progress is not None:
             self._progress.stop()
             self._progress = None
+
+
+class TrainProgress:
+    """A training run's step, tokens/s, loss and ETA: a live line on a terminal, a plain line every
+    ``interval`` seconds otherwise; every logged step also as a JSON line in ``log_path`` (when given).
+
+    >>> import io, json, os, tempfile
+    >>> log = os.path.join(tempfile.mkdtemp(), "train_log.jsonl")
+    >>> p = TrainProgress(100, 2048, interval=0.0, stream=io.StringIO(), log_path=log)
+    >>> p.update(9, 5.25, 0.001)
+    >>> p.close()
+    >>> "step 10/100" in p.stream.getvalue(), json.loads(open(log).read())["loss"]
+    (True, 5.25)
+    """
+
+    def __init__(self, steps: int, tokens_per_step: int, *, label: str = "train", quiet: bool = False,
+                 interval: float = 5.0, console: Console | None = None, stream=None,
+                 log_path: str | None = None) -> None:
+        import os
+
+        self.steps, self.tps, self.label, self.quiet = steps, tokens_per_step, label, quiet
+        self.console = console or Console(stderr=True)
+        self.stream, self.interval = stream, interval
+        self._log = None
+        if log_path:
+            os.makedirs(os.path.dirname(os.path.abspath(log_path)), exist_ok=True)
+            self._log = open(log_path, "w", encoding="utf-8", buffering=1)  # noqa: SIM115 (held to close())
+        self._progress = None
+        if not quiet and self.console.is_terminal:
+            self._progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(bar_width=24),
+                                      TextColumn("{task.fields[info]}"), console=self.console, transient=True,
+                                      auto_refresh=False)
+            self._progress.start()
+            self._task = self._progress.add_task(label, total=steps, info="")
+        self._t0 = time.perf_counter()
+        self._last = -float("inf")
+
+    def update(self, step: int, loss: float, lr: float) -> None:
+        """After ``step`` (0-based) with its ``loss`` and learning rate ``lr``."""
+        import json
+
+        done = step + 1
+        el = max(time.perf_counter() - self._t0, 1e-9)
+        rec = {"step": done, "tokens": done * self.tps, "loss": round(loss, 4), "lr": lr,
+               "tokens_per_s": round(done * self.tps / el, 1), "elapsed_s": round(el, 2),
+               "eta_s": round(el / done * (self.steps - done), 1)}
+        if self._log is not None:
+            self._log.write(json.dumps(rec) + "\n")
+        if self.quiet:
+            return
+        info = (f"step {done:,}/{self.steps:,}  {rec['tokens_per_s']:,.0f} tokens/s  loss {loss:.4f}  "
+                f"eta {_clock(rec['eta_s'])}")
+        if self._progress is not None:
+            self._progress.update(self._task, completed=done, info=info)
+            self._progress.refresh()
+        elif el - self._last >= self.interval or done == self.steps:
+            self._last = el
+            print(f"[gristmill] {self.label}: {info}", file=self.stream or sys.stderr, flush=True)
+
+    def close(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
+        if self._log is not None:
+            self._log.close()
+            self._log = None

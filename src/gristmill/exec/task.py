@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from gristmill.errors import GristmillError
+from gristmill.exec import durable
 from gristmill.exec.plan import Stage
 from gristmill.expr import ExprError
 from gristmill.io.paths import Shard
@@ -104,20 +105,22 @@ def _resolver(table: pa.Table, source: str | None = None):
     return resolve
 
 
-def run_task(recipe: Recipe, stage: Stage, shard: Shard, root: str, n_shards: int = 1) -> dict:
+def run_task(recipe: Recipe, stage: Stage, shard: Shard, root: str, n_shards: int = 1, progress=None) -> dict:
     """Run ``stage`` over ``shard``; returns (and writes as a marker) the task's counts.
 
     With ``output.report`` on, the task also writes a :class:`~gristmill.report.profile.Profile` of the
     documents it kept (final stage) and rejected, sized for a run of ``n_shards`` shards.
     """
     configure_inputs(recipe.input.paths, recipe.input.storage_options)  # in this worker process
+    durable.configure(recipe.output.fsync)
     try:
-        return _run_task(recipe, stage, shard, Layout(root), n_shards)
+        return _run_task(recipe, stage, shard, Layout(root), n_shards, progress)
     except ExprError as e:
         raise GristmillError(str(e), hint="check the filter expressions in the recipe") from None
 
 
-def _run_task(recipe: Recipe, stage: Stage, shard: Shard, layout: Layout, n_shards: int = 1) -> dict:
+def _run_task(recipe: Recipe, stage: Stage, shard: Shard, layout: Layout, n_shards: int = 1,
+              progress=None) -> dict:
     t0 = time.perf_counter()
     out = recipe.output
     i = shard.index
@@ -141,6 +144,8 @@ def _run_task(recipe: Recipe, stage: Stage, shard: Shard, layout: Layout, n_shar
     def route(label: str, res: Result, table: pa.Table) -> pa.Table:
         st = stats[label]
         st["in"] += table.num_rows
+        if res.notes:
+            st.setdefault("notes", Counter()).update(res.notes)
         st["bytes_in"] += _text_bytes(table)
         if res.reject is None or not res.reject.any():
             st["kept"] += res.table.num_rows
@@ -179,6 +184,8 @@ def _run_task(recipe: Recipe, stage: Stage, shard: Shard, layout: Layout, n_shar
                 continue
             counts["in"] += table.num_rows
             counts["text_bytes_in"] += _text_bytes(table)
+            if progress is not None:  # (shard, docs, bytes read so far): see exec/progress.py
+                progress(i, counts["in"], read["bytes"] if stage.index == 0 else counts["text_bytes_in"])
             if stage.apply is not None:
                 s0 = time.perf_counter()
                 res = applier.apply(table, decision, offset, lookup)
@@ -207,28 +214,39 @@ def _run_task(recipe: Recipe, stage: Stage, shard: Shard, layout: Layout, n_shar
         for w in rejected.values():
             w.abort()
         raise
+    # the commit sequence: each file durable and in place (AtomicFile), then the marker that claims them
     if kept.close() and stage.final:
         counts["files"].append(os.path.relpath(kept.file.path, layout.root))
         counts["types"][counts["files"][-1]] = kept.type
+    durable.fault("kept-rename")
     for w in rejected.values():
         if w.close():
             counts["files"].append(os.path.relpath(w.file.path, layout.root))
             counts["types"][counts["files"][-1]] = w.type
+    durable.fault("rejected-rename")
     if quarantine:
         qext = ".parquet" if out.format == "parquet" else ".jsonl"
         qpath = os.path.join(layout.root, "quarantine", f"part-{i:05d}{qext}")
         counts["files"].append(os.path.relpath(qpath, layout.root))
         counts["types"][counts["files"][-1]] = write_quarantine(qpath, quarantine)
+    durable.fault("quarantine-rename")
     if stage.collect is not None:
-        os.makedirs(os.path.dirname(layout.state(stage.collect.label, i)), exist_ok=True)
-        _built(stage.collect).save_state(layout.state(stage.collect.label, i), hashes)
+        state = layout.state(stage.collect.label, i)
+        os.makedirs(os.path.dirname(state), exist_ok=True)
+        _built(stage.collect).save_state(state, hashes)
+        durable.sync_path(state)  # written by the step; made durable before the marker
+    durable.fault("state")
     if stage.index == 0:
         counts["read"] = read
-    counts["steps"] = {k: {**v, "rejected": dict(sorted(v["rejected"].items()))} for k, v in stats.items()}
+    counts["steps"] = {k: {**v, "rejected": dict(sorted(v["rejected"].items())),
+                           **({"notes": dict(sorted(v["notes"].items()))} if "notes" in v else {})}
+                       for k, v in stats.items()}
     counts["seconds"] = time.perf_counter() - t0
     if profile is not None:
         _write_marker(layout.profile(stage.index, i), profile.to_dict())
+    durable.fault("profile")
     _write_marker(layout.marker(stage.index, i), counts)
+    durable.fault("marker")
     return counts
 
 
@@ -256,8 +274,12 @@ def _source(stage: Stage, shard: Shard, layout: Layout, recipe: Recipe, read: di
     if stage.index == 0:
         opts = ReadOptions(text_field=recipe.input.text_field, id_field=recipe.input.id_field,
                            text_unit=recipe.input.text_unit, max_record_bytes=recipe.input.max_record_bytes,
-                           batch_rows=recipe.input.batch_rows, sft=recipe.input.sft)
+                           batch_rows=recipe.input.batch_rows, sft=recipe.input.sft,
+                           encoding=recipe.input.encoding, max_expansion=recipe.input.max_expansion,
+                           quarantine_bytes=recipe.input.quarantine_bytes)
         for rb in read_shard(shard, opts):
+            if rb.encoding:
+                read["encoding"] = rb.encoding
             read["blank_lines"] += rb.blank
             read["skipped"] += rb.skipped
             read["bytes"] += rb.bytes
@@ -313,10 +335,4 @@ class _IpcWriter:
 
 
 def _write_marker(path: str, counts: dict) -> None:
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    tmp = path + ".tmp"
-    with open(tmp, "wb") as f:
-        f.write(orjson.dumps(counts, option=orjson.OPT_INDENT_2))
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    durable.write_bytes(path, orjson.dumps(counts, option=orjson.OPT_INDENT_2))

@@ -38,6 +38,23 @@ def pick_device(want: str = "auto") -> str:
     return want
 
 
+def auto_threads() -> int:
+    """CPU threads for training: the cores not already busy (1-minute load average), at least 1.
+
+    Oversubscribed cores make every step wait for descheduled threads: on 2 cores under a load of 10, cpu-tiny
+    ran at ~450 tokens/s with 2 threads and ~1,000-1,300 with 1 (docs/training.md).
+    """
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        cores = os.cpu_count() or 1
+    try:
+        busy = os.getloadavg()[0]
+    except OSError:  # pragma: no cover
+        busy = 0.0
+    return max(1, min(cores, int(cores - busy + 0.5)))
+
+
 def _lr(step: int, total: int, base: float, warmup: int) -> float:
     if step < warmup:
         return base * (step + 1) / warmup
@@ -84,9 +101,16 @@ def bits_per_byte(model, tokenizer, texts: list[str], *, max_bytes: int | None =
 
 def train(shards: str, *, preset: str = "cpu-tiny", tokens: int | None = None, seed: int = 0,
           out: str | None = None, eval_sets: dict[str, list[str]] | None = None, device: str | None = None,
-          threads: int | None = None, log_every: int = 10, overrides: dict | None = None) -> dict:
-    """Train on ``shards`` (a ``gristmill tokenize`` folder); returns the summary (and saves the model to ``out``)."""
+          threads: int | None = None, log_every: int = 10, overrides: dict | None = None, quiet: bool = False,
+          progress_every: float = 5.0, log_path: str | None = None, label: str = "train") -> dict:
+    """Train on ``shards`` (a ``gristmill tokenize`` folder); returns the summary (and saves the model to ``out``).
+
+    Every ``log_every`` steps the step, tokens/s, loss and ETA go to ``log_path`` as a JSON line (default
+    ``out/train_log.jsonl``) and, unless ``quiet``, to stderr (a live line on a terminal, else a line every
+    ``progress_every`` seconds).
+    """
     torch = _torch()
+    from gristmill.exec.progress import TrainProgress
     from gristmill.tokenize.loader import TokenShards
     from gristmill.tokenize.tokenizer import load_tokenizer
     from gristmill.train.model import GPT, GPTConfig
@@ -99,8 +123,8 @@ def train(shards: str, *, preset: str = "cpu-tiny", tokens: int | None = None, s
     data = TokenShards(shards)
     tok = load_tokenizer(data.manifest["tokenizer"])
     dev = pick_device(device or pr.device)
-    if threads:
-        torch.set_num_threads(threads)
+    if threads or dev == "cpu":
+        torch.set_num_threads(threads or auto_threads())
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     cfg = GPTConfig(vocab_size=data.manifest["vocab_size"], **{**pr.model, **ov.pop("model", {})})
@@ -116,21 +140,29 @@ def train(shards: str, *, preset: str = "cpu-tiny", tokens: int | None = None, s
     warmup = max(int(steps * pr.warmup_frac), 1)
     curve = []
     model.train()
+    log_path = log_path or (os.path.join(out, "train_log.jsonl") if out else None)
+    prog = TrainProgress(steps, batch * cfg.seq_len, label=label, quiet=quiet, interval=progress_every,
+                         log_path=log_path)
     t0 = time.perf_counter()
-    for step in range(steps):
-        for g in opt.param_groups:
-            g["lr"] = _lr(step, steps, lr, warmup)
-        xy = torch.from_numpy(data.batch(rng, batch, cfg.seq_len)).to(dev)
-        _, loss = model(xy[:, :-1], xy[:, 1:])
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        if step % log_every == 0 or step == steps - 1:
-            curve.append((step, round(loss.item(), 4)))
+    try:
+        for step in range(steps):
+            step_lr = _lr(step, steps, lr, warmup)
+            for g in opt.param_groups:
+                g["lr"] = step_lr
+            xy = torch.from_numpy(data.batch(rng, batch, cfg.seq_len)).to(dev)
+            _, loss = model(xy[:, :-1], xy[:, 1:])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            if step % log_every == 0 or step == steps - 1:
+                curve.append((step, round(loss.item(), 4)))
+                prog.update(step, curve[-1][1], step_lr)
+    finally:
+        prog.close()
     train_s = time.perf_counter() - t0
     result = {
-        "preset": preset, "model": cfg.to_dict(), "params": model.num_params(), "device": dev, "seed": seed,
+        "preset": preset, "model": cfg.to_dict(), "params": model.num_params(), "device": dev, "threads": torch.get_num_threads(), "seed": seed,
         "steps": steps, "batch_size": batch, "lr": lr, "tokens_trained": steps * batch * cfg.seq_len,
         "train_seconds": round(train_s, 2), "tokens_per_second": round(steps * batch * cfg.seq_len / train_s, 1),
         "loss_first": curve[0][1], "loss_last": curve[-1][1], "loss_curve": curve,
