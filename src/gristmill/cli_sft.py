@@ -23,6 +23,20 @@ sft_app = typer.Typer(help="Fine-tuning data: detect and validate formats, conve
 app.add_typer(sft_app, name="sft")
 
 
+def _checked(rec, err: str | None):
+    """The parsed, validated sample of one input record, or FormatError naming the first problems."""
+    from gristmill.sft.formats import FormatError, parse
+    from gristmill.sft.validate import problems
+
+    if err:
+        raise FormatError("", err)
+    s = parse(rec)
+    bad = problems(s)
+    if bad:
+        raise FormatError("", "; ".join(bad[:3]))
+    return s
+
+
 def _records(path: str):
     if not os.path.exists(path):
         raise GristmillError(f"no such file: {path}")
@@ -114,8 +128,7 @@ def sft_convert(
                                                           "output, for LLaMA-Factory")] = None,
 ) -> None:
     """Convert between formats without loss; records a format cannot hold go to OUTPUT.quarantine.jsonl with why."""
-    from gristmill.sft.formats import FORMATS, KIND, FormatError, parse, to_kto, write
-    from gristmill.sft.validate import problems
+    from gristmill.sft.formats import FORMATS, KIND, FormatError, to_kto, write
 
     if to not in FORMATS:
         raise GristmillError(f"unknown format {to!r}", hint=", ".join(FORMATS))
@@ -128,12 +141,7 @@ def sft_convert(
     good, bad = [], []
     for line, rec, err in _records(input):
         try:
-            if err:
-                raise FormatError("", err)
-            s = parse(rec)
-            p = problems(s)
-            if p:
-                raise FormatError("", "; ".join(p[:3]))
+            s = _checked(rec, err)
             split = KIND[to] == "kto" and s.kind == "preference"
             good += [write(x, to, arguments=arguments) for x in (to_kto(s) if split else [s])]
         except FormatError as e:
@@ -185,10 +193,9 @@ def sft_render(
     record's id. A record that is invalid, that the template rejects or that runs past a limit goes to
     OUTPUT.quarantine.jsonl with its line and the reason; the rest render."""
     from gristmill.sft.chat import Template, token_mask
-    from gristmill.sft.formats import FormatError, parse
+    from gristmill.sft.formats import FormatError
     from gristmill.sft.jinja_env import Limits, TemplateRejected
     from gristmill.sft.render_worker import IsolatedRenderer
-    from gristmill.sft.validate import problems
 
     if mask not in ("all", "last", "weights"):
         raise GristmillError(f"unknown loss mask mode {mask!r}", hint="all, last or weights")
@@ -210,13 +217,7 @@ def sft_render(
             open(qpath, "w", encoding="utf-8") as fq:
         for line, rec, err in _records(input):
             try:
-                if err:
-                    raise FormatError("", err)
-                s = parse(rec)
-                bad = problems(s)
-                if bad:
-                    raise FormatError("", "; ".join(bad[:3]))
-                r = renderer.render(s)
+                r = renderer.render(_checked(rec, err))
             except (FormatError, TemplateRejected) as e:
                 why = f"{'invalid record' if isinstance(e, FormatError) else 'chat template'}: {e}"
                 fq.write(json.dumps({"source": input, "line": line, "error": why, "record": rec},

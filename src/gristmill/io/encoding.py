@@ -125,6 +125,14 @@ def _declared(prefix: bytes, setting: str) -> Decoding:
     return Decoding(name, 1.0, "declared")
 
 
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+        return True
+    except UnicodeDecodeError:
+        return False
+
+
 def utf8_evidence(data: bytes, whole: bool = True) -> float | None:
     """How surely ``data`` is UTF-8 (the share of its non-ASCII lines that are valid), or None if it is not.
 
@@ -133,11 +141,8 @@ def utf8_evidence(data: bytes, whole: bool = True) -> float | None:
     """
     if not whole:
         data = _trim_partial_utf8(data)
-    try:
-        data.decode("utf-8")
+    if _is_utf8(data):
         return 1.0
-    except UnicodeDecodeError:
-        pass
     valid = invalid = 0
     for line in data.split(b"\n"):
         if not line.isascii():
@@ -160,11 +165,8 @@ def utf8_share(data: bytes, whole: bool = True) -> float:
     """
     if not whole:
         data = _trim_partial_utf8(data)
-    try:
-        data.decode("utf-8")
+    if _is_utf8(data):
         return 1.0
-    except UnicodeDecodeError:
-        pass
     high = int(np.count_nonzero(np.frombuffer(data, np.uint8) >= 0x80))
     valid = sum(len(m) for m in _VALID_UTF8.findall(data))
     return valid / high if high else 1.0
