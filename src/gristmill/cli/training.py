@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from gristmill.cli import app, out
+from gristmill.cli.app import app, out
 from gristmill.errors import GristmillError
 
 tokenizer_app = typer.Typer(help="Tokenizers: train a byte-level BPE on a sample of your data.", no_args_is_help=True)

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from gristmill.cli import app, out
+from gristmill.cli.app import app, out
 
 pii_app = typer.Typer(help="PII detection: see why each candidate is kept or dropped.", no_args_is_help=True)
 app.add_typer(pii_app, name="pii")

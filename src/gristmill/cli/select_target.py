@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from gristmill.cli import app, out
+from gristmill.cli.app import app, out
 
 
 @app.command("select-target")

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from gristmill.cli import app, out
+from gristmill.cli.app import app, out
 
 spam_app = typer.Typer(help="Chinese spam and ads: train the zh_spam classifier from labelled sources.",
                        no_args_is_help=True)

@@ -15,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-from gristmill.cli import app, out
+from gristmill.cli.app import app, out
 from gristmill.errors import GristmillError
 
 sft_app = typer.Typer(help="Fine-tuning data: detect and validate formats, convert, render with chat templates, "
