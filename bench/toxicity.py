@@ -35,8 +35,8 @@ from gristmill.classify.toxicity import bundled_models, held_out, scores_of  # n
 
 
 def auc(s, y) -> str:
-    y = np.asarray(y, bool)
-    return "–" if y.all() or not y.any() else f"{roc_auc(np.asarray(s, float), y):.3f}"
+    s, y = np.asarray(s, float), np.asarray(y, bool)
+    return "–" if y.all() or not y.any() or np.isnan(s).all() else f"{roc_auc(s, y):.3f}"
 
 
 def head_models(tmp: Path) -> dict[str, Classifier]:

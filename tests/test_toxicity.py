@@ -162,3 +162,19 @@ def test_the_shared_spec_reproduces_the_bundled_models(tmp_path):
     for lang in ("en", "zh"):
         bundled = ROOT / f"src/gristmill/resources/toxicity-{lang}.npz"
         assert (tmp_path / f"toxicity-{lang}.npz").read_bytes() == bundled.read_bytes(), lang
+
+
+def test_a_spec_entry_trains_on_its_own_split_only():
+    """``where`` keeps a labelled set's train split out of its test split (ToxiCN ships both in one file)."""
+    from pathlib import Path
+
+    from gristmill.classify.toxicity import read_set
+
+    path = Path(shared("toxic/toxicn_zh.jsonl.gz"))
+    entry = {"label_field": "toxic_type", "labels": {0: "neutral", 1: "offensive", 2: "hate"}}
+    every = read_set(path, entry)
+    train = read_set(path, entry | {"where": {"toxicn_ex_split": "train"}})
+    test = {r["text"] for r in read_jsonl(path) if r["toxicn_ex_split"] == "test"}
+    assert 0 < len(train) < len(every) and not test & {e.text for e in train}
+    assert {e.label for e in train} == {"neutral", "offensive", "hate"}
+    assert read_set(path, entry | {"where": {"toxicn_ex_split": ["train", "test"]}}) == every

@@ -59,7 +59,8 @@ def held_out(key: str, seed: int, share: float) -> bool:
 def read_set(path: Path, s: dict) -> list[Example]:
     """Examples of one labelled JSONL(.gz) file as a spec entry describes it: ``label_field`` + ``labels``
     (+ ``other`` for labels not listed), or one ``label`` for every row (e.g. neutral web text, cut into
-    ``chunk_chars`` pieces as the step reads long documents); ``votes``, ``pair_field``, ``weight``."""
+    ``chunk_chars`` pieces as the step reads long documents); ``votes``, ``pair_field``, ``weight``; ``where``
+    (field → value or list of values) keeps only the rows that match, e.g. a data set's own train split."""
     op = gzip.open if path.suffix == ".gz" else open
     labels = {str(k): v for k, v in s.get("labels", {}).items()}
     for v in [*labels.values(), *[s[k] for k in ("other", "label") if s.get(k)]]:
@@ -68,12 +69,15 @@ def read_set(path: Path, s: dict) -> list[Example]:
                                  hint=f"use one of {', '.join(ALLOWED)}")
     votes, tf, lf, pf = s.get("votes"), s.get("text_field", "text"), s.get("label_field"), s.get("pair_field")
     chunk, w = int(s.get("chunk_chars", 0)), float(s.get("weight", 1.0))
+    where = {k: {str(x) for x in (v if isinstance(v, list) else [v])} for k, v in (s.get("where") or {}).items()}
     out = []
     with op(path, "rt", encoding="utf-8") as f:
         for line in f:
             if not line.strip():
                 continue
             r = json.loads(line)
+            if any(str(r.get(k)) not in vs for k, vs in where.items()):
+                continue
             lab = s["label"] if s.get("label") else labels.get(str(r[lf]), s.get("other"))
             if lab is None or not isinstance(r.get(tf), str):
                 continue
