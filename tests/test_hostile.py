@@ -168,7 +168,7 @@ def unreadable_file(d: Path) -> Case:
     (d / "in" / "secret.jsonl").write_text(json.dumps({"text": EN}) + "\n")
     os.mkfifo(d / "in" / "pipe.jsonl")
     prelude = textwrap.dedent("""
-        import builtins, gristmill.io.readers as R
+        import builtins, gristmill.io.stream as R  # open_stream opens local files
         def _open(path, *a, **k):
             if str(path).endswith("secret.jsonl"):
                 raise PermissionError(13, "Permission denied", str(path))

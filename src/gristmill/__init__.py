@@ -12,9 +12,9 @@ The Python API mirrors the command line:
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+import os as _os
 
-import os as _os  # noqa: E402
+from gristmill.version import __version__
 
 if "ARROW_DEFAULT_MEMORY_POOL" not in _os.environ:
     # Arrow batches come and go: the system allocator gives their memory back, mimalloc (pyarrow's default)
@@ -25,13 +25,26 @@ if "ARROW_DEFAULT_MEMORY_POOL" not in _os.environ:
     _pa.set_memory_pool(_pa.system_memory_pool())
 
 from gristmill.errors import GristmillError, RecipeError  # noqa: E402
-from gristmill.exec.local import run  # noqa: E402
-from gristmill.recipe import Recipe, load_recipe  # noqa: E402
+
+_LAZY = {"run": "gristmill.exec.local", "Recipe": "gristmill.recipe", "load_recipe": "gristmill.recipe"}
+
+
+def __getattr__(name: str):
+    """``run``, ``Recipe`` and ``load_recipe`` load on first use, so importing a low layer (``gristmill.text``,
+    ``gristmill.io``) does not load the executor and every step (docs/architecture.md)."""
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'gristmill' has no attribute {name!r}")
 
 
 def demo(output: str = "gristmill-demo", workers: int | None = None, quiet: bool = True) -> dict:
     """Run the default recipe on the bundled English + Chinese sample (what ``gristmill demo`` does)."""
     from gristmill.demo import sample_paths
+    from gristmill.exec.local import run
 
     return run(None, inputs=sample_paths(), output=output, workers=workers, resume=False, quiet=quiet)
 

@@ -39,9 +39,12 @@ from gristmill.yamlguard import BoundedLoader, YamlLimitError, YamlLimits, check
 class InputParams:
     paths: list[str] = param([], "files, folders or globs on any fsspec path (local, memory://, s3:// …)",
                              example=["data/*.jsonl.gz", "s3://bucket/crawl/"])
-    format: Literal["auto", "jsonl", "parquet", "text", "warc", "html", "csv", "tsv"] = param(
+    format: Literal["auto", "jsonl", "parquet", "text", "warc", "html", "csv", "tsv", "pdf", "docx", "epub",
+                    "markdown", "rst", "code"] = param(
         "auto", "input format; auto = from the file name (.warc/.warc.gz: WARC; .html/.htm: one page per file; "
-                ".txt/.md: text; .csv/.tsv: a header row, then one document per row)")
+                ".txt/.md: text; .csv/.tsv: a header row, then one document per row; .pdf/.docx/.epub/.rst/"
+                ".markdown: documents, see document_unit); code (never automatic): each folder a source tree, each "
+                ".zip/.tar(.gz) an archive, one document per file (docs/code.md)")
     text_field: str = param("text", "field holding the text; dotted paths reach into nested JSON (doc.body)",
                             example="doc.body")
     id_field: str = param("id", "field holding the id; records without one get SOURCE:OFFSET", example="url")
@@ -59,6 +62,25 @@ class InputParams:
     max_expansion: float = param(200.0, ".gz/.zst: a file that decompresses to more than this many times its "
                                         "compressed size (past 64 MiB) stops there, with a file problem in the "
                                         "manifest (0: no limit)", min=0)
+    document_unit: Literal["file", "page", "chapter"] = param(
+        "file", "PDF, DOCX, EPUB, Markdown, reStructuredText: one document per file, per page (PDF) or per "
+                "chapter (EPUB spine item; DOCX, Markdown, reST top-level heading; PDF top-level bookmark)",
+        example="page")
+    document_timeout: float = param(60.0, "seconds one document file may take to parse (in a child process "
+                                          "that is killed); slower files go to quarantine (0: no limit)", min=0)
+    max_document_bytes: Size = param(Size(256 * 2**20), "document files (PDF, DOCX, EPUB, Markdown, reST) "
+                                                        "larger than this go to quarantine unread",
+                                     example="1GiB")
+    strip_markup: bool = param(False, "Markdown and reStructuredText: remove the markup (headings' marks, "
+                                      "emphasis, links to their text, directives), keep the words")
+    code_max_file_bytes: Size = param(Size(2**20), "code: source files larger than this go to quarantine "
+                                                   "(The Stack's 1 MB cut)", example="4MiB")
+    code_max_archive_members: int = param(200_000, "code: files read from one archive or source "
+                                                   "tree; the rest go to quarantine as one entry", min=1)
+    code_max_archive_bytes: Size = param(Size(8 * 2**30), "code: uncompressed bytes read from one archive "
+                                                          "or tree (zip and tar bombs)", example="1GiB")
+    code_binary: Literal["skip", "quarantine"] = param("skip", "code: binary files (by extension or a NUL byte) "
+                                                               "are counted as skipped, or quarantined with why")
     quarantine_bytes: Size = param(Size(4096), "raw bytes kept per quarantined record (with its length and "
                                                "SHA-256)")
     shard_size: Size = param(Size(128 * 10**6), "uncompressed JSONL/text files larger than this are split "
@@ -222,7 +244,7 @@ class Draft:
 def load_recipe(path: str | Path | None = None, *, text: str | None = None) -> Recipe:
     """Load and validate a recipe from a file, from YAML text, a bundled name (``"default"``), or (neither
     given) the default recipe. Every problem found is reported at once (:class:`RecipeErrors`)."""
-    from gristmill.recipe_check import column_problems
+    from gristmill.recipe_columns import column_problems
 
     draft = draft_recipe(path, text=text)
     raise_all(draft.problems + column_problems(draft.recipe, None, draft.unbuilt))
@@ -266,7 +288,7 @@ def draft_recipe(path: str | Path | None = None, *, text: str | None = None) -> 
 
 def parse_recipe(data: Any, file: str = "<recipe>") -> Recipe:
     """A recipe from already-loaded YAML data; raises every problem found."""
-    from gristmill.recipe_check import column_problems
+    from gristmill.recipe_columns import column_problems
 
     draft = _draft(data, file)
     raise_all(draft.problems + column_problems(draft.recipe, None, draft.unbuilt))

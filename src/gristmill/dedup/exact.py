@@ -18,8 +18,8 @@ import pyarrow as pa
 import regex
 import xxhash
 
+from gristmill.contract import Result, Step, register
 from gristmill.params import param
-from gristmill.steps.base import Result, Step, register
 
 _PUNCT = regex.compile(r"[\p{P}\p{S}]+")
 _DIGITS = regex.compile(r"\p{Nd}")
@@ -42,7 +42,7 @@ def normalise_key(value: str, ops: list[str]) -> str:
     'hello world 0000'
     """
     if "url" in ops:
-        from gristmill.steps.url_filter import normalise_url
+        from gristmill.text.urls import normalise_url
 
         value = normalise_url(value)
     if "nfkc" in ops:

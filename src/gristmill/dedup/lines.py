@@ -22,9 +22,9 @@ import pyarrow as pa
 import regex
 import xxhash
 
+from gristmill.contract import Result, Step, register, text_column, with_column
 from gristmill.dedup.exact import _bucket_groups
 from gristmill.params import param
-from gristmill.steps.base import Result, Step, register, text_column, with_column
 
 N_BITS = 8
 _NORM = regex.compile(r"[\p{P}\p{S}\s]+")

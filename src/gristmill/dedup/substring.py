@@ -18,8 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
+from gristmill.contract import Result, Step, register, text_column, with_column
 from gristmill.params import param
-from gristmill.steps.base import Result, Step, register, text_column, with_column
 
 
 @dataclass

@@ -3,23 +3,11 @@
 
 from __future__ import annotations
 
-import contextlib
 import platform
 import sys
 from collections import Counter
-from importlib import metadata
 
-from gristmill import __version__
-
-PACKAGES = ("pyarrow", "numpy", "orjson", "ftfy", "fasttext-numpy2", "regex", "xxhash", "OpenCC", "fsspec")
-
-
-def versions() -> dict:
-    out = {"gristmill": __version__, "python": platform.python_version()}
-    for p in PACKAGES:
-        with contextlib.suppress(metadata.PackageNotFoundError):
-            out[p] = metadata.version(p)
-    return out
+from gristmill.version import PACKAGES, __version__, versions  # noqa: F401 - their old home
 
 
 def build(recipe, shards, stages, markers: dict[tuple[int, int], dict], *, started: str, finished: str,

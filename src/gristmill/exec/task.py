@@ -18,6 +18,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from gristmill.contract import Result, Step
 from gristmill.errors import GristmillError
 from gristmill.exec import durable
 from gristmill.exec.plan import Stage
@@ -29,7 +30,6 @@ from gristmill.io.writers import RecordWriter, output_name, write_quarantine
 from gristmill.recipe import Recipe
 from gristmill.record import meta_column
 from gristmill.report.profile import Profile
-from gristmill.steps.base import Result, Step
 
 
 @dataclass
@@ -276,7 +276,12 @@ def _source(stage: Stage, shard: Shard, layout: Layout, recipe: Recipe, read: di
                            text_unit=recipe.input.text_unit, max_record_bytes=recipe.input.max_record_bytes,
                            batch_rows=recipe.input.batch_rows, sft=recipe.input.sft,
                            encoding=recipe.input.encoding, max_expansion=recipe.input.max_expansion,
-                           quarantine_bytes=recipe.input.quarantine_bytes)
+                           quarantine_bytes=recipe.input.quarantine_bytes,
+                           document_unit=recipe.input.document_unit, strip_markup=recipe.input.strip_markup,
+                           document_timeout=recipe.input.document_timeout,
+                           max_document_bytes=recipe.input.max_document_bytes,
+                           **{k: getattr(recipe.input, k) for k in ("code_max_file_bytes", "code_max_archive_members",
+                                                                     "code_max_archive_bytes", "code_binary")})
         for rb in read_shard(shard, opts):
             if rb.encoding:
                 read["encoding"] = rb.encoding

@@ -25,18 +25,11 @@ from collections.abc import Iterator
 
 import orjson
 
+from gristmill.io.batch import ReadBatch, ReadOptions, make_table
 from gristmill.io.encoding import Decoding
 from gristmill.io.paths import Shard
-from gristmill.io.readers import (
-    ReadBatch,
-    ReadOptions,
-    make_table,
-    open_stream,
-    stream_error,
-)
-from gristmill.io.readers import (
-    quarantine_entry as _q,
-)
+from gristmill.io.quarantine import quarantine_entry as _q
+from gristmill.io.stream import open_stream, sniff, stream_error
 from gristmill.record import derived_id
 
 _ESCAPE = "gristmill.escape"
@@ -71,6 +64,11 @@ class _Counted(io.RawIOBase):
         b[:len(data)] = data
         self.n += len(data)
         return len(data)
+
+
+def read_csv_file(shard: Shard, opts: ReadOptions) -> Iterator[ReadBatch]:
+    """The registered reader of the ``csv`` and ``tsv`` formats: the file's encoding sniffed, then read."""
+    return read_csv(shard, opts, sniff(shard, opts.encoding))
 
 
 def read_csv(shard: Shard, opts: ReadOptions, dec: Decoding) -> Iterator[ReadBatch]:

@@ -13,12 +13,9 @@ from dataclasses import asdict, dataclass
 import fsspec
 
 from gristmill.errors import GristmillError
+from gristmill.io.formats import format_of, formats, reader_format
 
-FORMATS = ("jsonl", "parquet", "text", "warc", "html", "csv", "tsv")
-_EXT = {".jsonl": "jsonl", ".json": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet", ".pq": "parquet",
-        ".txt": "text", ".text": "text", ".md": "text", ".warc": "warc", ".arc": "warc", ".html": "html",
-        ".htm": "html", ".csv": "csv", ".tsv": "tsv"}
-_COMP = {".gz": "gzip", ".zst": "zstd", ".zstd": "zstd"}
+FORMATS = formats()  # the built-in formats; gristmill.io.formats.formats() also lists those registered later
 
 
 @dataclass(frozen=True)
@@ -37,21 +34,9 @@ class Shard:
 
 
 def detect(path: str, fmt: str = "auto") -> tuple[str, str | None]:
-    """(format, compression) from the file name, e.g. ``x.jsonl.zst`` -> ('jsonl', 'zstd')."""
-    name = posixpath.basename(path).lower()
-    if name.endswith((".warc.gz", ".warc")) and fmt in ("auto", "warc"):
-        return "warc", None  # FastWARC reads gzipped WARC itself, record by record
-    comp = None
-    for ext, c in _COMP.items():
-        if name.endswith(ext):
-            comp, name = c, name[: -len(ext)]
-            break
-    if fmt != "auto":
-        return fmt, comp
-    for ext, f in _EXT.items():
-        if name.endswith(ext):
-            return f, comp
-    return "", comp
+    """(format, compression) from the file name, e.g. ``x.jsonl.zst`` -> ('jsonl', 'zstd'): the suffixes the
+    readers registered in :mod:`gristmill.io.formats` claim."""
+    return format_of(path, fmt)
 
 
 def list_inputs(paths: list[str], fmt: str = "auto") -> list[tuple[str, str, int, fsspec.AbstractFileSystem]]:
@@ -59,6 +44,8 @@ def list_inputs(paths: list[str], fmt: str = "auto") -> list[tuple[str, str, int
     out: dict[str, tuple[str, str, int, fsspec.AbstractFileSystem]] = {}
     for p in paths:
         fs, _, roots = fsspec.get_fs_token_paths(p)
+        if fmt == "code" and any(c in p for c in "*?["):  # fsspec's glob drops folders; a folder is a source tree
+            roots = sorted(fs.glob(fsspec.core.url_to_fs(p)[1]))
         protocol = fs.protocol[0] if isinstance(fs.protocol, tuple) else fs.protocol
         prefix = "" if protocol in ("file", "local") else f"{protocol}://"
         if not roots:
@@ -66,7 +53,9 @@ def list_inputs(paths: list[str], fmt: str = "auto") -> list[tuple[str, str, int
         for root in roots:
             if not fs.exists(root):
                 raise GristmillError(f"input not found: {p}", hint="check the path or glob")
-            if fs.isdir(root):
+            if fs.isdir(root) and fmt == "code":  # a source tree is one input (gristmill.code.reader)
+                out[prefix + root] = (prefix + root, posixpath.basename(root.rstrip("/")), _tree_size(fs, root), fs)
+            elif fs.isdir(root):
                 files = sorted(f for f in fs.find(root) if not posixpath.basename(f).startswith((".", "_")))
                 for f in files:
                     if detect(f, fmt)[0]:
@@ -80,6 +69,11 @@ def list_inputs(paths: list[str], fmt: str = "auto") -> list[tuple[str, str, int
                              hint="inputs are .jsonl/.json/.parquet/.txt/.md/.csv/.tsv files, optionally "
                                   ".gz or .zst")
     return [out[k] for k in sorted(out)]
+
+
+def _tree_size(fs, root: str) -> int:
+    """Bytes of the files under ``root`` (progress of a source-tree shard)."""
+    return sum(int(i.get("size") or 0) for i in fs.find(root, detail=True).values())
 
 
 def _size(fs, path: str) -> int:
@@ -113,7 +107,7 @@ def plan_shards(paths: list[str], fmt: str = "auto", shard_size: int = 128 * 2**
         if f == "parquet" and comp is None:
             shards.extend(_parquet_shards(url, source, size, fs, shard_size, len(shards)))
             continue
-        if comp is None and f in ("jsonl", "text") and size > shard_size:
+        if comp is None and f in formats() and reader_format(f).splittable and size > shard_size:
             starts = list(range(0, size, shard_size))
             for s in starts:
                 e = min(s + shard_size, size)

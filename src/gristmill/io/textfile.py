@@ -19,23 +19,22 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from gristmill.io.batch import SPACES, ReadBatch, ReadOptions, decode_line, make_table
 from gristmill.io.encoding import Decoding
+from gristmill.io.jsonl import read_lines
 from gristmill.io.lines import lines, previous_line_blank
 from gristmill.io.paths import Shard
-from gristmill.io.readers import (
-    SPACES,
-    ReadBatch,
-    ReadOptions,
-    decode_line,
-    guarded,
-    make_table,
-    open_stream,
-    stream_error,
-)
-from gristmill.io.readers import (
-    quarantine_entry as _q,
-)
+from gristmill.io.quarantine import quarantine_entry as _q
+from gristmill.io.stream import guarded, open_stream, sniff, stream_error
 from gristmill.record import derived_id
+
+
+def read_text(shard: Shard, opts: ReadOptions) -> Iterator[ReadBatch]:
+    """The registered reader of the ``text`` format: by ``opts.text_unit``, the file, its paragraphs or its
+    lines (the line reader of :mod:`gristmill.io.jsonl`) as documents."""
+    dec = sniff(shard, opts.encoding)
+    reader = {"file": read_text_file, "paragraph": read_paragraphs}.get(opts.text_unit, read_lines)
+    return reader(shard, opts, dec)
 
 
 def _enc(opts: ReadOptions, dec: Decoding) -> Decoding | None:

@@ -22,7 +22,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from gristmill.exec import durable
+from gristmill.io import durable
 from gristmill.io import schema as ty
 from gristmill.io.writers import SLICE_ROWS, AtomicFile, _open_text_sink
 
@@ -114,6 +114,7 @@ def _rewrite_parquet(path: str, union: dict) -> None:
         return
     f = AtomicFile(path)
     codec = pf.metadata.row_group(0).column(0).compression.lower() if pf.metadata.num_row_groups else "zstd"
+    codec = "none" if codec == "uncompressed" else codec  # what the file says vs what pyarrow's writer takes
     writer = pq.ParquetWriter(f.tmp, schema, compression=codec)
     try:
         for batch in pf.iter_batches(batch_size=SLICE_ROWS * 8):

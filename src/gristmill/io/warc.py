@@ -13,9 +13,9 @@ import fsspec
 import orjson
 import pyarrow as pa
 
+from gristmill.io.batch import SCHEMA, ReadBatch, ReadOptions
 from gristmill.io.charset import decode_html
 from gristmill.io.paths import Shard
-from gristmill.io.readers import SCHEMA, ReadBatch, ReadOptions
 
 TEXT_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "application/xml", "text/xml")
 

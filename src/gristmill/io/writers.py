@@ -16,7 +16,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from gristmill.exec import durable
+from gristmill.io import durable
 from gristmill.io import schema as ty
 from gristmill.record import set_path
 

@@ -113,8 +113,8 @@ def analyze(paths: list[str], output: str, *, fmt: str = "auto", text_field: str
     os.makedirs(output, exist_ok=True)
     import orjson
 
-    from gristmill.exec.manifest import versions
     from gristmill.report.analysis import finite
+    from gristmill.version import versions
 
     _write(os.path.join(output, "profile.json"), orjson.dumps(finite(profile.to_dict())))
     measured = [n for n, on in (("language", lang), ("quality signals", quality), ("PII", pii)) if on]

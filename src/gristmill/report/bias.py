@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from gristmill.text.native import CORE
+from gristmill.text.core import CORE
 
 # the C core's, when built and not turned off
 _c_count_cues, _c_term_counts = (CORE.count_cues, CORE.term_counts) if CORE else (None, None)

@@ -27,15 +27,12 @@ from gristmill.text.chinese import simplified, zh_signals
 from gristmill.text.prose import MEASURED, OTHER_SCRIPT, line_kinds, line_languages
 from gristmill.text.repetition import Ngrams, find_duplicates
 from gristmill.text.scripts import HAN_RANGES, char_counts, script_counts
+from gristmill.text.signal_tables import FAMILIES, TERMINAL
+from gristmill.text.signal_tables import SYMBOLS as _SYMBOLS
 from gristmill.text.stopwords import STOP_WORDS
 from gristmill.text.words import _tokens, zh_words_by_line
 from gristmill.text.words import words as split_words
 
-FAMILIES = ("gopher", "repetition", "c4", "fineweb", "redpajama", "chinese", "prose")
-# datatrove's PUNCTUATION_SET: a "symbol word" is made of these characters only
-_SYMBOLS = frozenset("!/—”:％１〈&(、━\\【#%「」，】；+^]~“《„';’{|∶´[=-`*．（–？！：$～«〉,><》)?）。…@_.\"}►»"
-                     + "".join(map(chr, [*range(0, 9), *range(11, 32), *range(127, 160)])))
-TERMINAL = tuple("!.?…。！？．｡؟।॥‼‽⁇⁈⁉︒﹒﹖﹗")  # FineWeb's line-end characters (main scripts)
 _PARA = re.compile(r"\n{2,}")
 _LINES = re.compile(r"\n+")
 _URL = re.compile(r"(?:https?://|www\.)\S+")

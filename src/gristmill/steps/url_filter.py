@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import numpy as np
 import pyarrow as pa
@@ -18,25 +18,7 @@ import pyarrow as pa
 from gristmill.errors import GristmillError
 from gristmill.params import param
 from gristmill.steps.base import Result, Step, register
-
-_TRACKING = re.compile(r"^(utm_\w+|fbclid|gclid|mc_cid|mc_eid|_ga|ref|spm)$", re.I)
-
-
-def normalise_url(url: str) -> str:
-    """Lower-case scheme and host, drop www., default ports, fragments, tracking parameters and a trailing
-    slash; sort the query. For exact URL dedup."""
-    try:
-        parts = urlsplit(url.strip())
-    except ValueError:
-        return url.strip()
-    scheme = parts.scheme.lower()
-    host = (parts.hostname or "").lower().removeprefix("www.")
-    port = parts.port if parts.port not in (None, 80, 443) else None
-    netloc = host + (f":{port}" if port else "")
-    path = re.sub(r"/+$", "", parts.path) or ""
-    query = urlencode(sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-                             if not _TRACKING.match(k)))
-    return urlunsplit((scheme, netloc, path, query, ""))
+from gristmill.text.urls import normalise_url  # noqa: F401 - its old home (exact_dedup, tests)
 
 
 def host_of(url: str) -> str:

@@ -19,23 +19,16 @@ True
 from __future__ import annotations
 
 import math
-import os
 from functools import lru_cache
 
 import numpy as np
 
-try:
-    from gristmill import _qsignals
-except ImportError:  # built without a C compiler
-    _qsignals = None
-
-AVAILABLE = _qsignals is not None and not os.environ.get("GRISTMILL_PURE_PYTHON")
-CORE = _qsignals if AVAILABLE else None  # the module for other users of its functions (scripts, report)
+from gristmill.text.core import AVAILABLE, CORE, _qsignals  # noqa: F401 - AVAILABLE, CORE: read here by their users
 
 
 @lru_cache(maxsize=1)
 def _setup() -> None:
-    from gristmill.steps.quality import _SYMBOLS
+    from gristmill.text.signal_tables import SYMBOLS as _SYMBOLS
     from gristmill.text.words import _EMOTICONS, _NT, _PRE, _SUF, ABBREVIATIONS, UNITS, _piece_rare
 
     def bitmap(chars) -> bytes:
@@ -108,7 +101,7 @@ def batch_signals(texts: list[str], langs: list[str], families=None) -> dict[str
 
     _setup()
     if families is None:
-        from gristmill.steps.quality import FAMILIES as families
+        from gristmill.text.signal_tables import FAMILIES as families
     views = [simplified(t) for t in texts]
     prose = "prose" in families
     rows = [_counts(v, lang, prose) for v, lang in zip(views, langs, strict=True)]

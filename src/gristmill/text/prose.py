@@ -30,7 +30,7 @@ technical text, and rules such as Gopher's share of words with a letter exist to
 
 from __future__ import annotations
 
-from gristmill.text.native import CORE
+from gristmill.text.core import CORE
 from gristmill.text.scripts import line_parts
 
 BLANK, PROSE, CODE, OPTION, TABLE, NO_LETTERS = range(6)

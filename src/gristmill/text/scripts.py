@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gristmill.text.native import CORE
+from gristmill.text.core import CORE
 
 _c_script_counts = CORE.script_counts if CORE else None  # the C core's, when built and not turned off
 _c_line_parts = getattr(CORE, "line_parts", None)

@@ -49,7 +49,7 @@ def sample_texts(sources: list[tuple[list[str], str, str]], k: int) -> list[str]
     same documents whatever the file order); a file named by several sources is read once."""
     from gristmill.io.paths import plan_shards
     from gristmill.io.readers import ReadOptions, read_shard
-    from gristmill.report.profile import ThresholdSample, id_hash
+    from gristmill.sampling import ThresholdSample, id_hash
 
     sample, seen = ThresholdSample(k), set()
     for paths, text_field, id_field in sources:

@@ -110,11 +110,11 @@ def train(shards: str, *, preset: str = "cpu-tiny", tokens: int | None = None, s
     ``progress_every`` seconds).
     """
     torch = _torch()
-    from gristmill.exec.progress import TrainProgress
     from gristmill.tokenize.loader import TokenShards
     from gristmill.tokenize.tokenizer import load_tokenizer
     from gristmill.train.model import GPT, GPTConfig
     from gristmill.train.presets import PRESETS
+    from gristmill.train.progress import TrainProgress
 
     if preset not in PRESETS:
         raise GristmillError(f"unknown preset {preset!r}", hint=f"one of {', '.join(PRESETS)}")
