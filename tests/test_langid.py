@@ -99,8 +99,40 @@ def test_documents_without_cjk_get_the_models_answer_as_before(en_docs):
     old = langid(by_line="false").process(table(texts)).table
     new = langid().process(table(texts)).table
     assert new["lang"].to_pylist() == old["lang"].to_pylist()
-    assert new["lang_score"].to_pylist() == old["lang_score"].to_pylist()
+    # the same score where the model reads the same text (documents within the budget); a sampled one beyond
+    short = [i for i, t in enumerate(texts) if len(t) <= 500]
+    assert short and [new["lang_score"][i] for i in short] == [old["lang_score"][i] for i in short]
     assert set(new["en_share"].to_pylist()) == {1.0} and set(new["zh_share"].to_pylist()) == {0.0}
+
+
+def _german_opening(n_chars: int) -> str:
+    pages = read_jsonl(shared("extraction/trafilatura_eval_shared.jsonl.gz"))
+    german = [" ".join(p["with_snippets"]) for p in pages if " und " in " ".join(p["with_snippets"])]
+    return " ".join(german)[:n_chars]
+
+
+def test_the_budget_is_read_from_several_places_of_a_long_document():
+    # 1,500 characters of German news snippets before 60,000 of the Python documentation: the first 2,000
+    # characters say German, the whole text and the default's five places say English
+    body = "\n\n".join(d["text"] for d in read_jsonl(shared("text_en/python311_doc_shared.jsonl.gz"))[:8])
+    page = _german_opening(1500) + "\n\n" + body[:60_000]
+    first = langid(max_chars=2000, windows=1).process(table([page])).table
+    default = langid().process(table([page])).table
+    full = langid(max_chars=10**9).process(table([page])).table
+    assert first["lang"].to_pylist() == ["de"]
+    assert default["lang"].to_pylist() == full["lang"].to_pylist() == ["en"]
+
+
+def test_sampled_language_id_agrees_with_reading_the_whole_text(en_docs):
+    # real English web, documentation and Chinese man pages (long documents: sampling changes what is read)
+    texts = [d["text"] for d in en_docs] + [d["gold_text"] for d in read_jsonl(
+        shared("extraction/aeb_en_shared.jsonl.gz"))] + [d["text"] for d in read_jsonl(
+        shared("text_zh/manpages_zh_tw_shared_subset.jsonl.gz"))]
+    texts = [t for t in texts if len(t) > 500]
+    default = langid().process(table(texts)).table["lang"].to_pylist()
+    full = langid(max_chars=10**9).process(table(texts)).table["lang"].to_pylist()
+    assert len(texts) > 400 and {"en", "zh"} <= set(full)
+    assert sum(a == b for a, b in zip(default, full, strict=True)) >= 0.99 * len(texts)
 
 
 def test_traditional_and_simplified_pages_get_the_same_language_and_shares():

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 import pyarrow as pa
 import pyarrow.compute as pc
 
+_NAMES = object()  # the memo's key for the table's column names
+
 _CMP = {ast.Eq: "equal", ast.NotEq: "not_equal", ast.Lt: "less", ast.LtE: "less_equal",
         ast.Gt: "greater", ast.GtE: "greater_equal"}
 _BIN = {ast.Add: "add", ast.Sub: "subtract", ast.Mult: "multiply", ast.Div: "divide", ast.Mod: None}
@@ -108,6 +110,11 @@ class Expr:
         self.names: set[str] = set()
         self._check(tree.body)
         self.tree = tree.body
+        self._scalars: dict[int, pa.Scalar] = {}  # the constants as Arrow scalars, made once
+        # comparisons of columns with constants (lang == 'en'): shared between expressions through a memo
+        self._simple = {id(n): ("compare", ast.dump(n)) for n in ast.walk(tree.body) if isinstance(n, ast.Compare)
+                        and all(isinstance(x, ast.Name | ast.Constant | ast.List | ast.Tuple)
+                                for x in (n.left, *n.comparators))}
 
     def _check(self, node: ast.AST) -> None:
         if isinstance(node, ast.BoolOp | ast.UnaryOp | ast.BinOp | ast.Compare):
@@ -143,11 +150,18 @@ class Expr:
         else:
             raise ExprError(f"{type(node).__name__} is not allowed in {_q(self.source)}; allowed: {ALLOWED}")
 
-    def evaluate(self, table: pa.Table, resolve: Callable[[str], pa.Array] | None = None) -> pa.Array:
-        """A boolean array (nulls become false). ``resolve`` supplies names that are not columns."""
+    def evaluate(self, table: pa.Table, resolve: Callable[[str], pa.Array] | None = None,
+                 memo: dict | None = None) -> pa.Array:
+        """A boolean array (nulls become false). ``resolve`` supplies names that are not columns. ``memo``,
+        a dict shared by the expressions evaluated on one ``table``, keeps the columns they read and the
+        comparisons of a column with constants (``lang == 'en'``) for the next expression."""
+        memo = {} if memo is None else memo
+        names = memo.get(_NAMES)
+        if names is None:
+            names = memo[_NAMES] = frozenset(table.column_names)
 
         def col(name: str):
-            if name in table.column_names:
+            if name in names:
                 return table.column(name)
             if resolve is not None:
                 return resolve(name)
@@ -155,7 +169,7 @@ class Expr:
                             + ", ".join(table.column_names))
 
         try:
-            out = self._eval(self.tree, col)
+            out = self._eval(self.tree, col, memo)
         except (pa.ArrowNotImplementedError, pa.ArrowInvalid, pa.ArrowTypeError) as e:
             msg = str(e).split("\n")[0].replace("Function ", "operation ").replace(" has no kernel matching",
                                                                                  " does not apply to")
@@ -168,53 +182,47 @@ class Expr:
             raise ExprError(f"expression {_q(self.source)} gives {out.type}, not true/false")
         return pc.fill_null(out, False)
 
-    def _eval(self, node: ast.AST, col):
+    def _eval(self, node: ast.AST, col, memo: dict):
         if isinstance(node, ast.Constant):
-            return pa.scalar(node.value)
+            v = self._scalars.get(id(node))
+            if v is None:
+                v = self._scalars[id(node)] = pa.scalar(node.value)
+            return v
         if isinstance(node, ast.Name):
             if node.id in _CONSTANTS:
                 return pa.scalar(_CONSTANTS[node.id])
-            return col(node.id)
+            key = ("column", node.id)
+            if key not in memo:
+                memo[key] = col(node.id)
+            return memo[key]
+        if isinstance(node, ast.Compare):
+            key = self._simple.get(id(node))
+            if key is None:
+                return self._compare(node, col, memo)
+            if key not in memo:
+                memo[key] = self._compare(node, col, memo)
+            return memo[key]
         if isinstance(node, ast.BoolOp):
-            vals = [_as_bool(self._eval(v, col)) for v in node.values]
+            vals = [_as_bool(self._eval(v, col, memo)) for v in node.values]
             f = pc.and_kleene if isinstance(node.op, ast.And) else pc.or_kleene
             acc = vals[0]
             for v in vals[1:]:
                 acc = f(acc, v)
             return acc
         if isinstance(node, ast.UnaryOp):
-            v = self._eval(node.operand, col)
+            v = self._eval(node.operand, col, memo)
             if isinstance(node.op, ast.Not):
                 return pc.invert(_as_bool(v))
             return pc.negate(v) if isinstance(node.op, ast.USub) else v
         if isinstance(node, ast.BinOp):
-            a, b = self._eval(node.left, col), self._eval(node.right, col)
+            a, b = self._eval(node.left, col, memo), self._eval(node.right, col, memo)
             if isinstance(node.op, ast.Div):
                 return pc.divide(pc.cast(a, pa.float64()), pc.cast(b, pa.float64()))
             if isinstance(node.op, ast.Mod):
                 return pc.subtract(a, pc.multiply(pc.floor(pc.divide(pc.cast(a, pa.float64()), b)), b))
             return getattr(pc, _BIN[type(node.op)])(a, b)
-        if isinstance(node, ast.Compare):
-            left = self._eval(node.left, col)
-            acc = None
-            for op, right_node in zip(node.ops, node.comparators, strict=True):
-                if isinstance(op, ast.In | ast.NotIn):
-                    if not isinstance(right_node, ast.List | ast.Tuple):
-                        raise ExprError(f"'in' needs a list of constants, in {_q(self.source)}")
-                    values = pa.array([e.value for e in right_node.elts])
-                    if isinstance(left, pa.Scalar):
-                        left = pa.array([left.as_py()])
-                    r = pc.is_in(left, value_set=values)
-                    r = pc.invert(r) if isinstance(op, ast.NotIn) else r
-                    right = None
-                else:
-                    right = self._eval(right_node, col)
-                    r = getattr(pc, _CMP[type(op)])(left, right)
-                acc = r if acc is None else pc.and_kleene(acc, r)
-                left = right if right is not None else left
-            return acc
         if isinstance(node, ast.Call):
-            args = [self._eval(a, col) for a in node.args]
+            args = [self._eval(a, col, memo) for a in node.args]
             name = node.func.id
             if name == "len":
                 return pc.utf8_length(args[0])
@@ -224,3 +232,23 @@ class Expr:
                 return pc.utf8_lower(args[0])
             return pc.min_element_wise(*args) if name == "min" else pc.max_element_wise(*args)
         raise ExprError(f"cannot evaluate {ast.dump(node)}")  # unreachable after _check
+
+    def _compare(self, node: ast.Compare, col, memo: dict):
+        left = self._eval(node.left, col, memo)
+        acc = None
+        for op, right_node in zip(node.ops, node.comparators, strict=True):
+            if isinstance(op, ast.In | ast.NotIn):
+                if not isinstance(right_node, ast.List | ast.Tuple):
+                    raise ExprError(f"'in' needs a list of constants, in {_q(self.source)}")
+                values = pa.array([e.value for e in right_node.elts])
+                if isinstance(left, pa.Scalar):
+                    left = pa.array([left.as_py()])
+                r = pc.is_in(left, value_set=values)
+                r = pc.invert(r) if isinstance(op, ast.NotIn) else r
+                right = None
+            else:
+                right = self._eval(right_node, col, memo)
+                r = getattr(pc, _CMP[type(op)])(left, right)
+            acc = r if acc is None else pc.and_kleene(acc, r)
+            left = right if right is not None else left
+        return acc

@@ -1084,6 +1084,76 @@ fail:
     return NULL;
 }
 
+/* dsir_token_hashes(text) -> bytes: for every token tokens(text) gives (empty ones skipped), the 64-bit hash
+ * gristmill.select.dsir.Featurizer._hashes gives it, as little-endian uint64: the polynomial of its code points
+ * in base 0x100000001B3 (mod 2^64) plus its length, through the splitmix64 finaliser. DSIR's map phase uses it
+ * to hash a document's words without making a str of each. */
+static inline uint64_t dsir_mix(uint64_t h) {
+    h = (h ^ (h >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    h = (h ^ (h >> 27)) * 0x94D049BB133111EBULL;
+    return h ^ (h >> 31);
+}
+
+static inline uint64_t dsir_poly(const Py_UCS4 *s, Py_ssize_t n) {
+    uint64_t h = 0, p = 1;
+    for (Py_ssize_t i = 0; i < n; i++) { h += (uint64_t)s[i] * p; p *= 0x100000001B3ULL; }
+    return dsir_mix(h + (uint64_t)n);
+}
+
+static PyObject *dsir_token_hashes(PyObject *self, PyObject *arg) {
+    if (!PyUnicode_Check(arg)) { PyErr_SetString(PyExc_TypeError, "a str"); return NULL; }
+    if (!PIECE) { PyErr_SetString(PyExc_RuntimeError, "init() first"); return NULL; }
+    Py_ssize_t n = PyUnicode_GET_LENGTH(arg), m = 0, cap = 64;
+    Py_UCS4 *T = PyUnicode_AsUCS4Copy(arg);
+    Py_ssize_t *tok = PyMem_Malloc((2 * n + 2) * sizeof(Py_ssize_t));
+    uint64_t *out = PyMem_Malloc(cap * sizeof(uint64_t));
+    PyObject *result = NULL;
+    if (!T || !tok || !out) goto done;
+    for (Py_ssize_t i = 0; i < n;) {
+        while (i < n && is_space(T[i])) i++;
+        if (i >= n) break;
+        Py_ssize_t j = i;
+        while (j < n && !is_space(T[j])) j++;
+        Py_ssize_t nt = simple_chunk(T, i, j, tok);
+        PyObject *part = NULL;
+        if (nt < 0) {
+            PyObject *chunk = PyUnicode_Substring(arg, i, j);
+            PyObject *got = chunk ? PyObject_CallOneArg(PIECE, chunk) : NULL;
+            Py_XDECREF(chunk);
+            part = got ? PySequence_Fast(got, "tokens") : NULL;
+            Py_XDECREF(got);
+            if (!part) goto done;
+            nt = PySequence_Fast_GET_SIZE(part);
+        }
+        if (m + nt > cap) {
+            while (m + nt > cap) cap *= 2;
+            uint64_t *grown = PyMem_Realloc(out, cap * sizeof(uint64_t));
+            if (!grown) { Py_XDECREF(part); goto done; }
+            out = grown;
+        }
+        for (Py_ssize_t k = 0; k < nt; k++) {
+            if (!part) {
+                if (tok[2 * k + 1] > 0) out[m++] = dsir_poly(T + tok[2 * k], tok[2 * k + 1]);
+                continue;
+            }
+            PyObject *w = PySequence_Fast_GET_ITEM(part, k);
+            if (!PyUnicode_Check(w)) { Py_DECREF(part); PyErr_SetString(PyExc_TypeError, "str tokens"); goto done; }
+            Py_ssize_t wn = PyUnicode_GET_LENGTH(w);
+            int kind = PyUnicode_KIND(w); const void *data = PyUnicode_DATA(w);
+            uint64_t h = 0, p = 1;
+            for (Py_ssize_t x = 0; x < wn; x++) { h += (uint64_t)PyUnicode_READ(kind, data, x) * p; p *= 0x100000001B3ULL; }
+            if (wn > 0) out[m++] = dsir_mix(h + (uint64_t)wn);
+        }
+        Py_XDECREF(part);
+        i = j;
+    }
+    result = PyBytes_FromStringAndSize((const char *)out, m * (Py_ssize_t)sizeof(uint64_t));
+done:
+    PyMem_Free(T); PyMem_Free(tok); PyMem_Free(out);
+    if (!result && !PyErr_Occurred()) PyErr_NoMemory();
+    return result;
+}
+
 /* count_cues(text, cues, lower, not_after) -> {cue: count}, as re.findall of the alternation of the cues, longest
  * first, finds them: at each position the longest cue that matches, then on after it. With lower, the text is
  * lower-cased character by character first (None when that is not str.lower: İ, Σ; the caller falls back).
@@ -1102,6 +1172,9 @@ static PyObject *count_cues(PyObject *self, PyObject *args) {
     PyObject *excl[256];
     uint64_t bloom = 0;            /* first characters: ASCII exactly, others by a hash of 6 bits */
     unsigned char ascii[128] = {0};
+    /* the cues of each first character's bucket (ASCII 0-127, others 128 + the 6-bit hash), in cue order */
+    Py_ssize_t head[192], next[256];
+    for (int b = 0; b < 192; b++) head[b] = -1;
     for (Py_ssize_t k = 0; k < nc; k++) {
         PyObject *cue = PyTuple_GET_ITEM(cues, k);
         if (!PyUnicode_Check(cue)) { PyErr_SetString(PyExc_TypeError, "cues must be str"); return NULL; }
@@ -1113,6 +1186,11 @@ static PyObject *count_cues(PyObject *self, PyObject *args) {
         if (first[k] < 128) ascii[first[k]] = 1;
         else bloom |= (uint64_t)1 << ((first[k] * 0x9E3779B1u) >> 26);
     }
+    for (Py_ssize_t k = nc - 1; k >= 0; k--) {
+        int b = first[k] < 128 ? (int)first[k] : 128 + (int)((first[k] * 0x9E3779B1u) >> 26);
+        next[k] = head[b];
+        head[b] = k;
+    }
     for (Py_ssize_t p = 0; p < n;) {
         Py_UCS4 c0 = PyUnicode_READ(kind, data, p);
         if (lower) {
@@ -1121,7 +1199,8 @@ static PyObject *count_cues(PyObject *self, PyObject *args) {
         }
         if (c0 < 128 ? !ascii[c0] : !((bloom >> ((c0 * 0x9E3779B1u) >> 26)) & 1)) { p++; continue; }
         Py_ssize_t best = -1, best_len = 0;
-        for (Py_ssize_t k = 0; k < nc; k++) {
+        int bucket = c0 < 128 ? (int)c0 : 128 + (int)((c0 * 0x9E3779B1u) >> 26);
+        for (Py_ssize_t k = head[bucket]; k >= 0; k = next[k]) {
             Py_ssize_t m = len[k];
             if (first[k] != c0 || m <= best_len || m == 0 || p + m > n) continue;
             PyObject *cue = PyTuple_GET_ITEM(cues, k);
@@ -1160,6 +1239,57 @@ static PyObject *count_cues(PyObject *self, PyObject *args) {
         Py_DECREF(nv);
     }
     return out;
+}
+
+/* norm_scan(text, max_blank_lines) -> flags: what gristmill.text.normalize would change, in one pass.
+ * 1: a control, zero-width or BOM character (its _CONTROL class, which holds ESC and backspace) or the
+ *    mojibake mark (MOJIBAKE_HINT: U+00C2-U+00F4 then a continuation character): the repairs apply;
+ * 2: whitespace to normalise: \r, an odd space (_ODD_SPACES, U+2028, U+2029), a space, tab, U+3000 or
+ *    U+00A0 before a newline or at the end, or more than max_blank_lines blank lines (max_blank_lines >= 0).
+ * Text with neither flag is changed only by the Unicode form and by stripping newlines at its ends. */
+static inline int is_mojibake_cont(Py_UCS4 c) {
+    if (c >= 0x80 && c <= 0xBF) return 1;
+    switch (c) {
+    case 0x20AC: case 0x201A: case 0x0192: case 0x201E: case 0x2026: case 0x2020: case 0x2021: case 0x02C6:
+    case 0x2030: case 0x0160: case 0x2039: case 0x0152: case 0x017D: case 0x2018: case 0x2019: case 0x201C:
+    case 0x201D: case 0x2022: case 0x2013: case 0x2014: case 0x02DC: case 0x2122: case 0x0161: case 0x203A:
+    case 0x0153: case 0x017E: case 0x0178: return 1;
+    }
+    return 0;
+}
+
+static PyObject *norm_scan(PyObject *self, PyObject *args) {
+    PyObject *text;
+    int max_blank;
+    if (!PyArg_ParseTuple(args, "Ui", &text, &max_blank)) return NULL;
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    int flags = 0;
+    Py_ssize_t run = 0;  /* newlines in a row */
+    Py_UCS4 prev = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        if (c == '\n') {
+            if (prev == ' ' || prev == '\t' || prev == 0x3000 || prev == 0xA0) flags |= 2;
+            if (max_blank >= 0 && ++run >= max_blank + 2) flags |= 2;
+        } else {
+            run = 0;
+            if (c < 0x20) {
+                if (c == '\r') flags |= 2;
+                else if (c != '\t') flags |= 1;
+            } else if (c >= 0x7F) {
+                if (c <= 0x9F || c == 0x200B || c == 0x2060 || c == 0xFEFF) flags |= 1;
+                else if (c == 0xA0 || (c >= 0x2000 && c <= 0x200A) || c == 0x202F || c == 0x205F || c == 0x2028
+                         || c == 0x2029) flags |= 2;
+                if (prev >= 0xC2 && prev <= 0xF4 && is_mojibake_cont(c)) flags |= 1;
+            }
+        }
+        if (flags == 3) break;
+        prev = c;
+    }
+    if (flags != 3 && (prev == ' ' || prev == '\t' || prev == 0x3000 || prev == 0xA0)) flags |= 2;  /* at the end */
+    return PyLong_FromLong(flags);
 }
 
 /* han_changed(a, b) -> positions where a and b (of one length) differ at a Han character of a */
@@ -1291,12 +1421,14 @@ static PyMethodDef METHODS[] = {
     {"signals", signals, METH_VARARGS, "Counts behind the quality signals of one document."},
     {"word_hash", word_hash, METH_O, "The 64-bit hash signals() gives a word."},
     {"tokens", tokens, METH_O, "The words signals() counts for a non-Chinese text."},
+    {"dsir_token_hashes", dsir_token_hashes, METH_O, "DSIR's 64-bit hashes of the words tokens() gives, as uint64 bytes."},
     {"term_counts", term_counts, METH_VARARGS, "Whole ASCII-letter words of a text, lower-cased, that are terms."},
     {"script_counts", script_counts, METH_O, "(letters, han, kana, hangul) characters of a text."},
     {"line_kinds", line_kinds, METH_O, "The kind of every line (prose, code, option, table ...)."},
     {"line_parts", line_parts, METH_VARARGS, "CJK and other lines of a text with their weights (language shares)."},
     {"count_cues", count_cues, METH_VARARGS, "Counts of the cues found in a text (longest match first)."},
     {"han_changed", han_changed, METH_VARARGS, "Han characters of a that b changes (same length)."},
+    {"norm_scan", norm_scan, METH_VARARGS, "What text normalisation would change (1: repairs, 2: whitespace)."},
     {"init", init, METH_VARARGS, "init(symbols, prefixes, suffixes, piece, abbreviations, contractions, emoticons, units): tokenizer sets."},
     {NULL, NULL, 0, NULL}};
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import datetime as dt
+import gc
 import multiprocessing as mp
 import os
 import shutil
@@ -84,8 +85,9 @@ def run(recipe: Recipe | str | os.PathLike | None = None, *, inputs: list[str] |
     if lock.warning:
         print(f"[gristmill] warning: {lock.warning}", file=sys.stderr, flush=True)
     try:
-        manifest = _run_locked(recipe, root, local, fs, out_path, shards, stages, workers, resume, reporter,
-                               executor, address)
+        with lean_gc():
+            manifest = _run_locked(recipe, root, local, fs, out_path, shards, stages, workers, resume,
+                                   reporter, executor, address)
     finally:
         lock.release()
         if not local:
@@ -198,6 +200,27 @@ def make_executor(kind: str, workers: int, address: str | None):
     raise GristmillError(f"unknown executor {kind!r}", hint="local or ray")
 
 
+GC_GEN0 = 50_000  # allocations between the collector's young passes while tasks run (Python's default: 700)
+
+
+@contextlib.contextmanager
+def lean_gc():
+    """Fewer cyclic-garbage passes while a run runs: what a task allocates (strings, numbers, Arrow buffers,
+    the rows of a batch) is freed by reference counting, and each pass also walks every long-lived object
+    (the models' tables, the modules), about a tenth of the CPU time of the default recipe. The objects that
+    exist before the tasks are frozen (:func:`gc.freeze`), the young generation is ``GC_GEN0`` objects; both
+    are restored after."""
+    old, frozen = gc.get_threshold(), gc.get_freeze_count()
+    gc.freeze()
+    gc.set_threshold(max(old[0], GC_GEN0), *old[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*old)
+        if not frozen:  # a caller's own frozen objects stay frozen
+            gc.unfreeze()
+
+
 def _execute(recipe, stage, shards, root, workers, n_shards, on_batch=None):
     if not shards:
         return
@@ -229,6 +252,8 @@ def _worker_start(run_pid: int, env: dict) -> None:
     os.environ.clear()
     os.environ.update(env)
     die_with_parent(run_pid)
+    gc.freeze()  # as lean_gc(), for the life of this worker process
+    gc.set_threshold(max(gc.get_threshold()[0], GC_GEN0), *gc.get_threshold()[1:])
 
 
 def _reduce(layout: Layout, spec, n_shards: int, pmap=None) -> None:

@@ -50,12 +50,14 @@ class Filter(Step):
         n = table.num_rows
         reject = np.zeros(n, dtype=bool)
         first = np.full(n, -1, dtype=np.int32)
+        memo: dict = {}  # columns and column-vs-constant comparisons, shared by the rules on this batch
         for i, (_, expr) in enumerate(self.rules):
-            ok = expr.evaluate(table, resolve).to_numpy(zero_copy_only=False)
+            if n and reject.all():
+                break  # every row has its reason: later rules cannot change it
+            ok = expr.evaluate(table, resolve, memo).to_numpy(zero_copy_only=False)
             newly = ~ok & ~reject
             first[newly] = i
             reject |= newly
-        idx = first[reject]
-        reasons = [self.rules[i][0] for i in idx]
-        details = [self.failed[i] for i in idx]
-        return Result(table, reject, reasons, details)
+        idx = first[reject].tolist()
+        names = [name for name, _ in self.rules]
+        return Result(table, reject, [names[i] for i in idx], [self.failed[i] for i in idx])

@@ -44,19 +44,33 @@ class Normalize(Step):
         if p.convert != "none":
             self._cc = tn.opencc_converter(p.convert)
 
-    def normalize(self, text: str) -> str:
+    def normalize(self, text: str, *, scan: bool = True) -> str:
+        """``text`` normalised; ``scan=False`` runs every repair without looking first (the same result)."""
         p: NormalizeParams = self.params
+        flags = tn.scan(text, p.max_blank_lines if p.whitespace else -1) if scan else tn.REPAIRS | tn.WHITESPACE
+        if not flags & tn.REPAIRS:  # terminal codes, mojibake and controls: none (the usual case)
+            return self._finish(text, flags)
         if p.terminal:
             text = tn.remove_terminal_codes(text)
         if p.fix_mojibake:
             text = tn.fix_mojibake(text)
         if p.remove_controls:
             text = tn.remove_controls(text)
+        return self._finish(text, tn.WHITESPACE)
+
+    def _finish(self, text: str, flags: int) -> str:
+        """The Unicode form, full-width folding, whitespace (only where ``flags`` or a change made so far
+        says it is needed) and the Chinese conversion."""
+        p: NormalizeParams = self.params
+        before = text
         text = tn.unicode_normalize(text, p.form)
         if p.fold_fullwidth_ascii:
             text = tn.fold_fullwidth_ascii(text)
         if p.whitespace:
-            text = tn.normalize_whitespace(text, max_blank_lines=p.max_blank_lines)
+            if flags & tn.WHITESPACE or text is not before and text != before:
+                text = tn.normalize_whitespace(text, max_blank_lines=p.max_blank_lines)
+            else:
+                text = text.strip("\n")
         if p.convert != "none":
             text = self._cc.convert(text)
         return text

@@ -14,6 +14,10 @@ import re
 import unicodedata
 from functools import lru_cache
 
+from gristmill.text.native import CORE
+
+_c_scan = getattr(CORE, "norm_scan", None)  # the C core's scan, when built and not turned off
+
 # A UTF-8 lead byte seen as Latin-1/cp1252 followed by a continuation byte seen the same way: the mark of
 # the mojibake ftfy can undo. Text without it is left alone, which keeps the step fast on clean text.
 _CONT = "\u0080-\u00bf\u20ac\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030\u0160\u2039\u0152\u017d" \
@@ -34,6 +38,7 @@ _ESCAPES = re.compile(
 _CUT_SHORT = re.compile("\x1b\\[[0-?]*[ -/]*|\x1b\\][0-9;]*")   # a CSI or OSC interrupted by another
 _UNDERLINE_AFTER = re.compile("([^\x08\n])\x08_")       # X BS _ : X underlined (the underscore second)
 _STRUCK = re.compile("[^\x08\n]\x08(?=[^\x08\n])")    # X BS Y : Y printed over X (bold X BS X, _ BS X)
+_ODD_WS = re.compile("[\u00a0\u2000-\u200a\u202f\u205f\u2028\u2029]")  # what scan() calls odd whitespace
 _FW_ALNUM = {c: c - 0xFEE0 for r in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A))
              for c in range(r[0], r[1] + 1)}
 
@@ -83,6 +88,33 @@ def _has_trailing_space(text: str) -> bool:
     """Cheap substring checks before the regex (most lines have no trailing space)."""
     return (" \n" in text or "\t\n" in text or text[-1:] in (" ", "\t", "\u3000", "\u00a0")
             or (not text.isascii() and ("\u3000\n" in text or "\u00a0\n" in text)))
+
+
+REPAIRS, WHITESPACE = 1, 2  # what :func:`scan` finds
+
+
+def scan(text: str, max_blank_lines: int = 1) -> int:
+    r"""What the repairs and :func:`normalize_whitespace` would change in ``text``, in one pass: ``REPAIRS``
+    (a control, zero-width or BOM character, which covers terminal codes, or the mojibake mark),
+    ``WHITESPACE`` (a carriage return, an odd space, a trailing space, a run of blank lines over
+    ``max_blank_lines``; -1: runs are not looked for). Text with neither changes only by its Unicode form
+    and the newlines stripped at its ends. The C core's ``norm_scan`` when built.
+
+    >>> scan("plain text\nline two"), scan("tab\t\nend"), scan("\x1b[1mbold"), scan("cafÃ©")
+    (0, 2, 1, 1)
+    """
+    if _c_scan is not None:
+        return _c_scan(text, max_blank_lines)
+    return scan_py(text, max_blank_lines)
+
+
+def scan_py(text: str, max_blank_lines: int = 1) -> int:
+    """:func:`scan` with the regular expressions (the reference of the C core's)."""
+    flags = REPAIRS if (_CONTROL.search(text) or (not text.isascii() and MOJIBAKE_HINT.search(text))) else 0
+    if ("\r" in text or _has_trailing_space(text) or (not text.isascii() and _ODD_WS.search(text))
+            or (max_blank_lines >= 0 and "\n" * (max_blank_lines + 2) in text)):
+        flags |= WHITESPACE
+    return flags
 
 
 def remove_terminal_codes(text: str) -> str:
