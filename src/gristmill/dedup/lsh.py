@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 _INTEGRATION_STEPS = 200
+_SIG_BLOCK = 16_384  # shingles hashed at once: a (block x num_perm) uint32 temporary, 8 MB at 128 permutations
 
 
 def s_curve(j: float, bands: int, rows: int) -> float:
@@ -55,11 +56,15 @@ class MinHasher:
     def signature(self, shingles: np.ndarray) -> np.ndarray:
         if shingles.size == 0:
             return np.full(self.num_perm, np.iinfo(np.uint32).max, dtype=np.uint32)
-        x = (shingles >> np.uint64(32)).astype(np.uint32)
-        with np.errstate(over="ignore"):
-            y = x[:, None] * self.a[None, :]
-            y += self.b[None, :]
-        return y.min(axis=0)
+        sig = None
+        for k in range(0, len(shingles), _SIG_BLOCK):  # a long document in blocks: bounded temporaries
+            x = (shingles[k:k + _SIG_BLOCK] >> np.uint64(32)).astype(np.uint32)
+            with np.errstate(over="ignore"):
+                y = x[:, None] * self.a[None, :]
+                y += self.b[None, :]
+            m = y.min(axis=0)
+            sig = m if sig is None else np.minimum(sig, m)
+        return sig
 
 
 class OnePermHasher:

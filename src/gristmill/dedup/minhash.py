@@ -14,23 +14,27 @@ the kept member are rejected as ``near_duplicate``.
 from __future__ import annotations
 
 import os
+import shutil
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 import pyarrow as pa
 
-from gristmill.dedup.exact import REDUCE_ROWS, _bucket_groups
+from gristmill.contract import Result, Step, register, text_column, with_column
+from gristmill.dedup.clusters import DECISION_DTYPE, shard_ranges, write_decisions  # noqa: F401 (public)
+from gristmill.dedup.components import components, serial_map
 from gristmill.dedup.lsh import MinHasher, OnePermHasher, band_keys, optimal_bands, s_curve
 from gristmill.dedup.shingles import batch_shingles
-from gristmill.dedup.verify import Verifier, verify_chunk
+from gristmill.dedup.verify import Verifier, _NpyReader
 from gristmill.params import param
-from gristmill.steps.base import Result, Step, register, text_column, with_column
 
 KEY_DTYPE = np.dtype([("key", "<u8"), ("row", "<i8")])
-N_BITS = 8  # band keys are bucketed by their top bits on disk; the reduce takes bucket groups
-DECISION_DTYPE = np.dtype([("row", "<i8"), ("kept_shard", "<i8"), ("kept_row", "<i8"), ("size", "<i8"),
-                           ("dup", "?")])
+N_BITS = 14  # band keys are bucketed by their top bits on disk (16,384 buckets: 1.5M keys each at 1B documents)
+GROUP_ROWS = 3_000_000  # band keys of one bucket group at most (one bucket at least): about 40 B each in memory
+EDGE_ROWS = 4_000_000    # candidate pairs of one edge partition, about (verified by one task)
+RANGE_NODES = 1_000_000  # documents of one node range (components and cluster bookkeeping, one task each)
+VERIFY_CHUNK = 20_000
 
 
 @dataclass
@@ -62,26 +66,136 @@ class MinHashParams:
 
 
 def _candidate_edges(job) -> np.ndarray:
-    """Pairs of global row numbers that share a band key, within one bucket group."""
+    """Pairs of global row numbers that share a band key, within one bucket group: each key's rows in
+    (shard, row) order, every row after the first paired with the first. About 40 bytes a key in memory."""
     state_paths, base, lo_b, hi_b = job
-    ks, rs = [], []
+    spans = []
     for s, d in enumerate(state_paths):
-        rec = np.load(os.path.join(d, "keys.npy"), mmap_mode="r")
-        off = np.load(os.path.join(d, "key_offsets.npy"))
-        part = np.asarray(rec[off[lo_b]:off[hi_b]])
-        ks.append(part["key"])
-        rs.append(part["row"] + base[s])
-    if not ks:
-        return np.zeros((0, 2), np.int64)
-    keys, rows = np.concatenate(ks), np.concatenate(rs)
+        off = np.load(os.path.join(d, "key_offsets.npy"), mmap_mode="r")
+        spans.append((s, int(off[lo_b]), int(off[hi_b])))
+    total = sum(hi - lo for _, lo, hi in spans)
+    keys, rows = np.empty(total, np.uint64), np.empty(total, np.int64)
+    at = 0
+    for s, lo, hi in spans:
+        if hi > lo:  # read with pread: no file pages mapped into this process
+            reader = _NpyReader(os.path.join(state_paths[s], "keys.npy"))
+            part = reader.read(lo, hi)
+            reader.close()
+            keys[at:at + hi - lo], rows[at:at + hi - lo] = part["key"], part["row"] + base[s]
+            at += hi - lo
     order = np.argsort(keys, kind="stable")
-    keys, rows = keys[order], rows[order]
-    same = np.zeros(len(keys), dtype=bool)
-    same[1:] = keys[1:] == keys[:-1]
-    first = np.maximum.accumulate(np.where(~same, np.arange(len(keys)), 0))
-    a, b = rows[first[same]], rows[same]
+    keys = keys[order]
+    same = keys[1:] == keys[:-1]
+    del keys
+    rows = rows[order]
+    del order
+    dpos = np.nonzero(same)[0] + 1  # rows whose key equals the previous row's
+    del same
+    streak = np.r_[True, np.diff(dpos) != 1] if len(dpos) else np.zeros(0, bool)
+    first = (dpos[streak] - 1)[np.cumsum(streak) - 1]  # where each streak of equal keys starts
+    a, b = rows[first], rows[dpos]
     lo, hi = np.minimum(a, b), np.maximum(a, b)
     return np.stack([lo, hi], axis=1)[lo != hi]
+
+
+def _top32(shingles: list[np.ndarray]) -> np.ndarray:
+    """The top 32 bits of every document's shingle hashes, concatenated (what exact verification reads)."""
+    if not shingles:
+        return np.zeros(0, np.uint32)
+    return (np.concatenate(shingles) >> np.uint64(32)).astype(np.uint32)
+
+
+def _bucket_sizes(state_paths: list[str]) -> np.ndarray:
+    """Band keys per bucket over all shards (one shard's offsets in memory at a time)."""
+    sizes = None
+    for d in state_paths:
+        n = np.diff(np.load(os.path.join(d, "key_offsets.npy")))
+        sizes = n if sizes is None else sizes + n
+    return sizes if sizes is not None else np.zeros(1 << N_BITS, np.int64)
+
+
+def _key_groups(sizes: np.ndarray, max_rows: int) -> list[tuple[int, int]]:
+    """Consecutive bucket ranges [lo, hi) holding at most ``max_rows`` keys each (one bucket at least)."""
+    ends = np.cumsum(sizes)
+    groups, lo = [], 0
+    while lo < len(sizes):
+        start = ends[lo - 1] if lo else 0
+        hi = max(int(np.searchsorted(ends, start + max_rows, side="right")), lo + 1)
+        groups.append((lo, hi))
+        lo = hi
+    return groups
+
+
+def _edge_partition(lo: np.ndarray, n_parts: int) -> np.ndarray:
+    """Edge partition of each pair, by a hash of its smaller row (the same pair always lands in one)."""
+    with np.errstate(over="ignore"):
+        h = lo.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    return (((h >> np.uint64(32)) * np.uint64(n_parts)) >> np.uint64(32)).astype(np.int64)
+
+
+def _spill_candidates(job) -> int:
+    """One bucket group's candidate pairs, sorted by edge partition into ``PREFIX.npy``, with
+    ``PREFIX.offsets.npy`` saying where each partition starts (one file per group, not per partition)."""
+    state_paths, base, lo_b, hi_b, prefix, n_parts = job
+    edges = _candidate_edges((state_paths, base, lo_b, hi_b))
+    part = _edge_partition(edges[:, 0], n_parts)
+    order = np.argsort(part, kind="stable")
+    _save(prefix + ".npy", edges[order])
+    _save(prefix + ".offsets.npy", np.searchsorted(part[order], np.arange(n_parts + 1)))
+    return int(len(edges))
+
+
+def partition_pairs(cand_dir: str, n_groups: int, k: int) -> np.ndarray:
+    """The distinct candidate pairs of edge partition ``k``, read from every bucket group's spill file
+    (``cand_dir/gNNNNN.npy``)."""
+    parts = []
+    for prefix in (os.path.join(cand_dir, f"g{i:05d}") for i in range(n_groups)):
+        off = np.load(prefix + ".offsets.npy", mmap_mode="r")
+        lo, hi = int(off[k]), int(off[k + 1])
+        if hi > lo:
+            reader = _NpyReader(prefix + ".npy")
+            parts.append(reader.read(2 * lo, 2 * hi).reshape(-1, 2))
+            reader.close()
+    pairs = np.concatenate(parts) if parts else np.zeros((0, 2), np.int64)
+    return np.unique(pairs, axis=0) if len(pairs) else pairs
+
+
+def _verify_partition(job) -> tuple[int, int]:
+    """One edge partition: its distinct candidate pairs verified; the verified ones saved as edges.
+    Returns (candidate pairs, verified pairs)."""
+    state_paths, base, verify, threshold, num_perm, cand_dir, n_groups, k, out = job
+    pairs = partition_pairs(cand_dir, n_groups, k)
+    ok = np.zeros(len(pairs), dtype=bool)
+    check = Verifier(state_paths, base, verify, threshold, num_perm)
+    try:
+        for i in range(0, len(pairs), VERIFY_CHUNK):
+            ok[i:i + VERIFY_CHUNK] = [check(u, v) for u, v in pairs[i:i + VERIFY_CHUNK].tolist()]
+    finally:
+        check.close()
+    _save(out, pairs[ok])
+    return int(len(pairs)), int(np.count_nonzero(ok))
+
+
+class _Values:
+    """``values_of(lo, hi)``: the keep values of documents lo … hi - 1 (global rows) from the shard states."""
+
+    def __init__(self, state_paths: list[str], base: np.ndarray) -> None:
+        self.paths, self.base = state_paths, base
+
+    def __call__(self, lo: int, hi: int) -> np.ndarray:
+        s0 = int(np.searchsorted(self.base, lo, side="right") - 1)
+        parts, s = [], s0
+        while s < len(self.paths) and self.base[s] < hi:
+            parts.append(np.load(os.path.join(self.paths[s], "values.npy")))
+            s += 1
+        vals = np.concatenate(parts) if parts else np.zeros(0)
+        return vals[lo - self.base[s0]:hi - self.base[s0]]
+
+
+def _save(path: str, arr: np.ndarray) -> None:
+    with open(path + ".tmp", "wb") as f:
+        np.save(f, arr)
+    os.replace(path + ".tmp", path)
 
 
 def _shingles(texts: list[str], p: MinHashParams, char_hasher: OnePermHasher):
@@ -109,25 +223,6 @@ def _shingles(texts: list[str], p: MinHashParams, char_hasher: OnePermHasher):
         shingles += tok
         cshingles += chars
     return shingles, (cshingles if any_chars else None), (csigs if any_chars else None)
-
-
-class _UnionFind:
-    def __init__(self) -> None:
-        self.parent: dict[int, int] = {}
-
-    def find(self, x: int) -> int:
-        p = self.parent
-        root = x
-        while p.get(root, root) != root:
-            root = p[root]
-        while p.get(x, x) != root:
-            p[x], x = root, p[x]
-        return root
-
-    def union(self, a: int, b: int) -> None:
-        ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            self.parent[max(ra, rb)] = min(ra, rb)
 
 
 @register
@@ -178,43 +273,44 @@ class MinHashDedup(Step):
             values = np.array([np.nan if v is None else float(v) for v in arr.to_pylist()], dtype=np.float64)
         else:
             values = np.zeros(len(texts))
-        return {"sigs": sigs, "shingles": shingles, "values": values, "csigs": csigs, "cshingles": cshingles,
-                "empty": np.array([len(s) == 0 for s in shingles], dtype=bool)}
+        out = {"sigs": sigs, "values": values, "csigs": csigs}
+        for kind, sh in (("", shingles), ("c", cshingles)):  # kept compact until the shard's state is saved
+            if sh is not None:
+                out[kind + "lens"] = np.fromiter(map(len, sh), dtype=np.int64, count=len(sh))
+                out[kind + "sh"] = _top32(sh) if p.verify == "exact" else None
+        return out
 
     def save_state(self, path: str, parts: list[dict]) -> None:
         p: MinHashParams = self.params
         sigs = np.concatenate([x["sigs"] for x in parts]) if parts else np.zeros((0, p.num_perm), np.uint32)
-        shingles = [s for x in parts for s in x["shingles"]]
         values = np.concatenate([x["values"] for x in parts]) if parts else np.zeros(0)
-        empty = np.concatenate([x["empty"] for x in parts]) if parts else np.zeros(0, bool)
         n = len(sigs)
-        has_chars = any(x.get("csigs") is not None for x in parts)
-        if has_chars:
+        none32 = np.zeros(0, np.uint32)
+        lens = np.concatenate([x["lens"] for x in parts]) if parts else np.zeros(0, np.int64)
+        kinds = [("", sigs, [x["sh"] for x in parts], lens, 0)]
+        if any(x.get("csigs") is not None for x in parts):
             csigs = np.concatenate([x["csigs"] if x.get("csigs") is not None else np.zeros_like(x["sigs"])
                                     for x in parts])
-            none = np.zeros(0, np.uint64)
-            cshingles = [s for x in parts for s in (x.get("cshingles") or [none] * len(x["sigs"]))]
-            cempty = np.array([len(s) == 0 for s in cshingles], dtype=bool)
-        kinds = [("", sigs, shingles, empty, 0)] + ([("c", csigs, cshingles, cempty, 1)] if has_chars else [])
+            clens = np.concatenate([x["clens"] if "clens" in x else np.zeros(len(x["sigs"]), np.int64)
+                                    for x in parts])
+            kinds.append(("c", csigs, [x.get("csh", none32) for x in parts], clens, 1))
         recs = []
-        for _, sg, _, emp, salt in kinds:
+        for _, sg, _, ln, salt in kinds:
             keys = band_keys(sg, self.bands, self.rows, salt) if n else np.zeros((0, self.bands), np.uint64)
             rec = np.empty(n * self.bands, dtype=KEY_DTYPE)
             rec["key"] = keys.reshape(-1)
             rec["row"] = np.repeat(np.arange(n, dtype=np.int64), self.bands)
-            recs.append(rec[~np.repeat(emp, self.bands)])   # empty documents never match anything
+            recs.append(rec[~np.repeat(ln == 0, self.bands)])   # empty documents never match anything
         rec = np.concatenate(recs)
         bucket = (rec["key"] >> np.uint64(64 - N_BITS)).astype(np.int64)
         order = np.argsort(bucket, kind="stable")
         rec = rec[order]
         key_offsets = np.searchsorted(bucket[order], np.arange((1 << N_BITS) + 1))
         arrays = {"keys": rec, "key_offsets": key_offsets, "values": values}
-        for kind, sg, sh, _, _ in kinds:
-            lens = np.fromiter(map(len, sh), dtype=np.int64, count=n)
-            arrays[kind + "sh_offsets"] = np.concatenate([[0], np.cumsum(lens)])
+        for kind, sg, sh, ln, _ in kinds:
+            arrays[kind + "sh_offsets"] = np.concatenate([[0], np.cumsum(ln)])
             if p.verify == "exact":  # the top 32 bits of each shingle hash are plenty to compare documents
-                arrays[kind + "shingles"] = (np.concatenate(sh) >> np.uint64(32)).astype(np.uint32) \
-                    if n else np.zeros(0, np.uint32)
+                arrays[kind + "shingles"] = np.concatenate(sh) if n else none32
             elif p.verify == "signature":
                 arrays[kind + "sigs"] = sg
         os.makedirs(path, exist_ok=True)
@@ -225,75 +321,46 @@ class MinHashDedup(Step):
 
     # -- reduce --------------------------------------------------------------------------------------
     def reduce(self, state_paths: list[str], decision_dir: str, pmap=None) -> dict:
-        """Candidate pairs bucket group by bucket group, verified, then connected components.
+        """Candidate pairs bucket group by bucket group, spilled to edge partitions on disk; each partition
+        deduplicated and verified; connected components over the partitions; cluster bookkeeping per node
+        range (:mod:`~gristmill.dedup.components`, :mod:`~gristmill.dedup.clusters`).
 
-        With ``pmap`` (the Ray executor) the bucket groups and the verification of pair chunks run as parallel
-        tasks; only the verified pairs (edges) come back to the driver for the connected components."""
+        Every phase is a list of independent parts run through ``pmap(fn, items)`` (the Ray executor runs
+        them as tasks); parts read and write files under ``DECISION_DIR.work``, so no process, the driver
+        included, holds all candidate pairs, edges or labels: memory is bounded by a bucket group, an edge
+        partition and a node range whatever the share of duplicates."""
         p: MinHashParams = self.params
+        run = pmap or serial_map
         load = lambda d, name: np.load(os.path.join(d, name + ".npy"), mmap_mode="r")  # noqa: E731
         counts = [len(load(d, "values")) for d in state_paths]
         base = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-        states = [(load(d, "keys"), np.load(os.path.join(d, "key_offsets.npy"))) for d in state_paths]
-        total_keys = sum(len(k) for k, _ in states)
-        max_rows = REDUCE_ROWS if pmap is None else max(min(REDUCE_ROWS, total_keys // 16), 1)
-        jobs = [(state_paths, base, lo, hi) for lo, hi in _bucket_groups(states, max_rows)]
-        edge_parts = (pmap or (lambda fn, xs: [fn(x) for x in xs]))(_candidate_edges, jobs)
-        edges = np.concatenate(edge_parts) if edge_parts else np.zeros((0, 2), np.int64)
-        pairs = np.unique(edges, axis=0) if len(edges) else edges
-        shard_of = lambda g: int(np.searchsorted(base, g, side="right") - 1)  # noqa: E731
-        uf = _UnionFind()
-        verified = 0
-        if pmap is None:
-            check = Verifier(state_paths, base, p.verify, p.threshold, p.num_perm)
-            for u, v in pairs.tolist():
-                if uf.find(u) == uf.find(v):
-                    continue
-                if check(u, v):
-                    verified += 1
-                    uf.union(u, v)
-            check.close()
-        else:
-            chunks = [pairs[k:k + 20_000] for k in range(0, len(pairs), 20_000)]
-            oks = pmap(verify_chunk, [(state_paths, base, p.verify, p.threshold, p.num_perm, c)
-                                      for c in chunks])
-            for c, ok in zip(chunks, oks, strict=True):
-                for u, v in c[ok].tolist():
-                    verified += 1
-                    uf.union(u, v)
-        members_of: dict[int, set[int]] = {}
-        for x in list(uf.parent):
-            r = uf.find(x)
-            members_of.setdefault(r, {r}).add(x)
-        clusters = {r: list(m) for r, m in members_of.items()}
-        values = np.concatenate([np.asarray(load(d, "values")) for d in state_paths]) if state_paths else np.zeros(0)
-        per_shard: list[list[tuple]] = [[] for _ in state_paths]
-        dups = 0
-        sizes = []
-        for members in clusters.values():
-            members.sort()
-            if p.keep == "first":
-                kept = members[0]
-            else:  # highest value, ties to input order
-                kept = max(members, key=lambda g: (np.nan_to_num(values[g], nan=-np.inf), -g))
-            ks = shard_of(kept)
-            sizes.append(len(members))
-            for g in members:
-                s = shard_of(g)
-                per_shard[s].append((g - base[s], ks, kept - base[ks], len(members), g != kept))
-                dups += g != kept
-        os.makedirs(decision_dir, exist_ok=True)
-        for s, items in enumerate(per_shard):
-            arr = np.array(sorted(items), dtype=DECISION_DTYPE)
-            tmp = os.path.join(decision_dir, f"{s:05d}.tmp.npy")
-            np.save(tmp, arr)
-            os.replace(tmp, os.path.join(decision_dir, f"{s:05d}.npy"))
+        sizes = _bucket_sizes(state_paths)
+        total_keys = int(sizes.sum())
+        groups = _key_groups(sizes, GROUP_ROWS if pmap is None else max(min(GROUP_ROWS, total_keys // 16), 1))
+        work = decision_dir.rstrip(os.sep) + ".work"
+        shutil.rmtree(work, ignore_errors=True)  # a reduce interrupted before its marker starts again
+        for sub in ("cand", "edges"):
+            os.makedirs(os.path.join(work, sub))
+        n_parts = max(-(-total_keys // EDGE_ROWS), 1 if pmap is None else 8)
+        cand = os.path.join(work, "cand")
+        run(_spill_candidates, [(state_paths, base, lo, hi, os.path.join(cand, f"g{i:05d}"), n_parts)
+                                for i, (lo, hi) in enumerate(groups)])
+        edges = [os.path.join(work, "edges", f"p{k:05d}.npy") for k in range(n_parts)]
+        checked = run(_verify_partition, [(state_paths, base, p.verify, p.threshold, p.num_perm, cand, len(groups),
+                                           k, edges[k]) for k in range(n_parts)])
+        shutil.rmtree(os.path.join(work, "cand"))
+        cuts = shard_ranges(base, RANGE_NODES)
+        labels, _ = components(edges, int(base[-1]), os.path.join(work, "cc"), base[cuts], run)
+        values_of = None if p.keep == "first" else _Values(state_paths, base)
+        dups, hist = write_decisions(labels, base, cuts, os.path.join(work, "clusters"), decision_dir, values_of,
+                                     run)
+        shutil.rmtree(work, ignore_errors=True)
         state_bytes = sum(os.path.getsize(os.path.join(d, f)) for d in state_paths for f in os.listdir(d))
         char_docs = sum(int(np.count_nonzero(np.diff(np.load(os.path.join(d, "csh_offsets.npy")))))
                         for d in state_paths if os.path.exists(os.path.join(d, "csh_offsets.npy")))
-        hist = np.bincount(sizes) if sizes else np.zeros(0, int)
-        return {"duplicates": int(dups), "clusters": len(clusters), "candidate_pairs": int(len(pairs)),
-                "verified_pairs": verified, "bands": self.bands, "rows": self.rows, "s_curve": self.s_curve(),
-                "similarity": p.similarity, "docs_with_char_shingles": char_docs,
+        return {"duplicates": dups, "clusters": int(hist.sum()), "candidate_pairs": sum(c for c, _ in checked),
+                "verified_pairs": sum(v for _, v in checked), "bands": self.bands, "rows": self.rows,
+                "s_curve": self.s_curve(), "similarity": p.similarity, "docs_with_char_shingles": char_docs,
                 "state_bytes_per_doc": round(state_bytes / max(int(base[-1]), 1), 1),
                 "cluster_sizes": {str(k): int(v) for k, v in enumerate(hist) if v}}
 

@@ -7,7 +7,10 @@
   (only whitespace, control and format characters are dropped): the similarity a reader of Chinese sees,
   used by ``minhash_dedup`` for documents that are mostly CJK (see :func:`cjk_share`).
 
-Both lower-case and ignore whitespace; ``digits=True`` folds every digit to 0.
+- ``code``: ``tokens`` after identifiers are split (``getHTTPResponse_code`` -> get http response code,
+  see :func:`code_words`): source files that differ in layout, naming style or punctuation still match.
+
+All lower-case and ignore whitespace; ``digits=True`` folds every digit to 0.
 
 >>> tokens("Hello, World! 你好世界 2024")
 ['hello', 'world', '你', '好', '世', '界', '2024']
@@ -117,6 +120,8 @@ def batch_shingles(texts: list[str], n: int = 5, digits: bool = False, *, units:
     >>> batch_shingles(["see 你好世界", "你好，世界"], shares=True)[2].tolist()
     [0.8, 1.0]
     """
+    if units == "code":
+        texts, units = [code_words(t) for t in texts], "tokens"
     if units not in ("tokens", "chars"):
         raise ValueError(f"units must be tokens or chars, not {units!r}")
     if not texts:
@@ -200,6 +205,18 @@ def batch_shingles(texts: list[str], n: int = 5, digits: bool = False, *, units:
     if len(offsets) != len(texts) + 1:  # pragma: no cover - would misalign every later document
         raise AssertionError("shingle batch out of step with its documents")
     return (h, offsets, share) if shares else (h, offsets)
+
+
+_CAMEL = regex.compile(r"(?<=[\p{Ll}\d])(?=\p{Lu})|(?<=\p{Lu})(?=\p{Lu}\p{Ll})|_+")
+
+
+def code_words(text: str) -> str:
+    """Identifiers split at case changes and underscores (the ``code`` units of :func:`batch_shingles`).
+
+    >>> code_words("parseHTTPResponse(max_retries=3)")
+    'parse HTTP Response(max retries=3)'
+    """
+    return _CAMEL.sub(" ", text)
 
 
 def cjk_share(text: str) -> float:

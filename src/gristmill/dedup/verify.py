@@ -36,7 +36,8 @@ class _NpyReader:
         self.f.close()
 
 
-_KINDS = ("", "c")  # state file prefixes: token shingles, character shingles
+_KINDS = ("", "c")
+SET_CACHE_BYTES = 16 << 20  # shingle sets kept while their pairs are checked (the cache empties past this)  # state file prefixes: token shingles, character shingles
 
 
 class Verifier:
@@ -47,7 +48,8 @@ class Verifier:
         self.paths, self.base, self.verify = state_paths, base, verify
         self.threshold, self.k = threshold, num_perm
         self.cache: dict[int, dict] = {}
-        self.sets: dict[tuple[str, int, int], np.ndarray] = {}
+        self.sets: dict[tuple[str, int, int], np.ndarray | None] = {}
+        self.set_bytes = 0
 
     def _state(self, s: int) -> dict:
         if s not in self.cache:
@@ -56,7 +58,7 @@ class Verifier:
                 path = lambda name, k=kind: os.path.join(self.paths[s], k + name + ".npy")  # noqa: E731
                 if not os.path.exists(path("sh_offsets")):
                     continue  # no document of the shard has this kind of shingles
-                st[kind] = {"off": np.asarray(np.load(path("sh_offsets"), mmap_mode="r")),
+                st[kind] = {"off": _NpyReader(path("sh_offsets")),  # pread: no pages mapped, whatever the size
                             "sh": _NpyReader(path("shingles")) if self.verify == "exact" else None,
                             "sig": _NpyReader(path("sigs")) if self.verify == "signature" else None}
             self.cache[s] = st
@@ -67,17 +69,20 @@ class Verifier:
         key = (kind, s, r)
         if key not in self.sets:
             st = self._state(s).get(kind)
-            if len(self.sets) > 100_000:
+            if len(self.sets) > 20_000 or self.set_bytes > SET_CACHE_BYTES:
                 self.sets.clear()
-            if st is None or st["off"][r] == st["off"][r + 1]:
+                self.set_bytes = 0
+            a, b = st["off"].read(r, r + 2) if st is not None else (0, 0)
+            if a == b:
                 self.sets[key] = None
             else:
-                self.sets[key] = np.unique(st["sh"].read(st["off"][r], st["off"][r + 1]))
+                self.sets[key] = np.unique(st["sh"].read(a, b))
+                self.set_bytes += self.sets[key].nbytes
         return self.sets[key]
 
     def _sig(self, kind: str, s: int, r: int) -> np.ndarray | None:
         st = self._state(s).get(kind)
-        if st is None or st["off"][r] == st["off"][r + 1]:
+        if st is None or np.diff(st["off"].read(r, r + 2))[0] == 0:
             return None
         return st["sig"].read(r * self.k, r * self.k + self.k)
 
@@ -101,7 +106,7 @@ class Verifier:
     def close(self) -> None:
         for st in self.cache.values():
             for c in st.values():
-                for r in (c["sh"], c["sig"]):
+                for r in (c["off"], c["sh"], c["sig"]):
                     if r is not None:
                         r.close()
 

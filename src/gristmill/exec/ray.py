@@ -4,9 +4,10 @@ Each (stage, shard) task is a Ray task running :func:`gristmill.exec.task.run_ta
 outputs are the same bytes as a local run. Tasks write under a temporary name and rename, then write their
 completion marker: a task whose worker dies is retried by Ray (``max_retries``) and rewrites the same files,
 and a driver restarted with ``--resume`` skips every task that has a marker. The reduce of a global step runs
-its independent parts as Ray tasks (exact dedup: bucket groups; MinHash: bucket groups of band keys, then
-chunks of candidate pairs to verify); only the verified pairs come back to the driver for the connected
-components.
+its independent parts as Ray tasks (exact dedup: bucket groups; MinHash: bucket groups of band keys, edge
+partitions of candidate pairs to verify, rounds of connected components over the edge partitions and node
+ranges, cluster bookkeeping per node range); MinHash's parts exchange files in the work folder, so neither the
+driver nor any task holds all the edges.
 
 The output folder must be visible to every node (a shared file system; for object stores, run with a
 local staging folder on shared storage). Each task asks Ray for one CPU and for memory in proportion to its
