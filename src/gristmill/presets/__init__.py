@@ -5,7 +5,7 @@ other presets with a ``when`` condition (the rules apply only to rows where it h
 >>> rules["en:gopher_short_doc"]
 "not (lang == 'en') or (gq_words >= 50)"
 >>> sorted(available())
-['bilingual', 'c4', 'fineweb', 'fineweb-only', 'gopher', 'repetition', 'sft', 'zh-web']
+['bilingual', 'c4', 'code', 'code-permissive', 'fineweb', 'fineweb-only', 'gopher', 'repetition', 'sft', 'zh-web']
 """
 
 from __future__ import annotations

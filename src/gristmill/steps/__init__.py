@@ -6,6 +6,7 @@ from gristmill.dedup import minhash as _minhash  # noqa: F401
 from gristmill.dedup import substring as _substring  # noqa: F401
 from gristmill.steps import c4_clean as _c4_clean  # noqa: F401
 from gristmill.steps import classifier as _classifier  # noqa: F401
+from gristmill.steps import code_signals as _code_signals  # noqa: F401
 from gristmill.steps import decontaminate as _decontaminate  # noqa: F401
 from gristmill.steps import extract as _extract  # noqa: F401
 from gristmill.steps import filter as _filter  # noqa: F401
