@@ -17,14 +17,12 @@ True
 
 from __future__ import annotations
 
-import io
-import json
-import zipfile
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from gristmill.classify.hashed_features import BITS, MAX_CHARS, features
+from gristmill.classify.model_file import load_arrays, save_arrays
 from gristmill.errors import GristmillError
 
 FORMAT = "gristmill-bag-1"
@@ -144,24 +142,12 @@ class BagModel:
     def save(self, path: str) -> None:
         """One ``.npz`` file (embeddings as float16), byte-identical for the same model."""
         meta = self.meta | {"format": FORMAT, "classes": self.classes, "lang": self.lang}
-        arrays = {"ids": self.ids, "emb": self.emb.astype(np.float16), "b1": self.b1, "w2": self.w2, "b2": self.b2,
-                  "meta": np.frombuffer(json.dumps(meta, sort_keys=True).encode(), np.uint8)}
-        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
-            for name, a in arrays.items():
-                buf = io.BytesIO()
-                np.lib.format.write_array(buf, np.ascontiguousarray(a), allow_pickle=False)
-                z.writestr(zipfile.ZipInfo(name + ".npy", date_time=(1980, 1, 1, 0, 0, 0)), buf.getvalue(),
-                           compress_type=zipfile.ZIP_DEFLATED)
+        arrays = {"ids": self.ids, "emb": self.emb.astype(np.float16), "b1": self.b1, "w2": self.w2, "b2": self.b2}
+        save_arrays(path, arrays, meta)
 
     @classmethod
     def load(cls, path: str) -> BagModel:
-        try:
-            z = np.load(path)
-            meta = json.loads(z["meta"].tobytes().decode())
-        except (OSError, ValueError, KeyError) as e:
-            raise GristmillError(f"not a gristmill bag model: {path} ({e})") from None
-        if meta.get("format") != FORMAT:
-            raise GristmillError(f"unknown model format {meta.get('format')!r} in {path}")
+        z, meta = load_arrays(path, FORMAT, "bag model")
         return cls(z["ids"], z["emb"].astype(np.float32), z["b1"], z["w2"], z["b2"], meta["classes"], meta["lang"],
                    meta)
 

@@ -15,6 +15,7 @@ import os
 import random
 import tempfile
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -28,22 +29,49 @@ MAX_CHARS = 10_000
 NAN_RETRIES = 5  # training runs again when fastText reports a NaN (it does so intermittently)
 
 
+@lru_cache(maxsize=1)
+def _tokenizer():
+    """The C core's tokenizer when it is built (the same tokens as :func:`gristmill.text.words.words` for
+    non-Chinese text, ``tests/test_quality_native.py``; about nine times faster), else None."""
+    from gristmill.text import native
+
+    if not native.AVAILABLE:
+        return None
+    native._setup()
+    return native._qsignals.tokens
+
+
 def prepare(text: str, max_chars: int = MAX_CHARS) -> str:
     text = text[:max_chars]
     letters, han, _, _ = script_counts(text)
-    lang = "zh" if letters and han / letters >= 0.3 else "en"
-    return " ".join(words(text, lang)).lower()
+    if letters and han / letters >= 0.3:
+        return " ".join(words(text, "zh")).lower()
+    tok = _tokenizer()
+    return " ".join(tok(text) if tok else words(text, "en")).lower()
+
+
+def prepare_num(text: str, max_chars: int = MAX_CHARS) -> str:
+    """:func:`prepare` with every word that starts with a digit written ``<num>`` (a score should not hang on
+    which numbers a page holds; scorers trained on annotations use it).
+
+    >>> prepare_num("In 1999 it cost 4.50 dollars")
+    'in <num> it cost <num> dollars'
+    """
+    return " ".join("<num>" if w[:1].isdigit() else w for w in prepare(text, max_chars).split())
 
 
 def preparer(name: str):
     """The text preparation a model was trained with (its ``.json``'s ``prepare``): ``words-lower`` (this
-    module's :func:`prepare`) or ``zh-spam`` (:func:`gristmill.text.spam.model_text`: numbers masked)."""
+    module's :func:`prepare`), ``words-lower-num`` (:func:`prepare_num`) or ``zh-spam``
+    (:func:`gristmill.text.spam.model_text`: numbers masked)."""
     if name == "zh-spam":
         from gristmill.text.spam import model_text
 
         return model_text
+    if name == "words-lower-num":
+        return prepare_num
     if name != "words-lower":
-        raise GristmillError(f"unknown text preparation {name!r}", hint="words-lower or zh-spam")
+        raise GristmillError(f"unknown text preparation {name!r}", hint="words-lower, words-lower-num or zh-spam")
     return prepare
 
 
@@ -79,6 +107,22 @@ def roc_auc(scores: np.ndarray, truth: np.ndarray) -> float:
     return float((ranks[: len(pos)].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
 
 
+def fit_file(path: str, **params):
+    """``fasttext.train_supervised`` on a ``__label__X text`` file with one thread, run again when fastText
+    reports a NaN (fasttext 0.10.4 now and then stops on a NaN on the same input); from the third try on
+    with half the learning rate of the try before (some inputs give a NaN at that rate every time)."""
+    import fasttext
+
+    for attempt in range(NAN_RETRIES + 1):
+        try:
+            lr = params.get("lr", 0.1) * 0.5 ** max(0, attempt - 1)
+            return fasttext.train_supervised(input=path, thread=1, verbose=0, **(params | {"lr": lr}))
+        except RuntimeError as e:
+            if "NaN" not in str(e) or attempt == NAN_RETRIES:
+                raise GristmillError(f"fastText training failed: {e}", hint="try a lower lr") from e
+    raise AssertionError("unreachable")
+
+
 def train(positive: list[str], negative: list[str], model_path: str, *, positive_label: str = "pos",
           negative_label: str = "neg", test_share: float = 0.1, seed: int = 0, epoch: int = 10, lr: float = 0.5,
           word_ngrams: int = 2, dim: int = 64, bucket: int = 200_000, min_count: int = 1,
@@ -87,8 +131,6 @@ def train(positive: list[str], negative: list[str], model_path: str, *, positive
     """Train on two lists of texts; documents go to the held-out set by a hash of their text (stable).
     ``preparation`` names the text preparation (see :func:`preparer`); ``minn``/``maxn`` > 0 add the
     character n-grams of each word (fastText sub-words); ``cutoff`` is how many rows quantizing keeps (0: all)."""
-    import fasttext
-
     if not positive or not negative:
         raise GristmillError("both a positive and a negative set are needed",
                              hint=f"got {len(positive)} positive and {len(negative)} negative documents")
@@ -103,15 +145,8 @@ def train(positive: list[str], negative: list[str], model_path: str, *, positive
         for lab, t in train_rows:
             f.write(f"__label__{lab} {prep(t, MAX_CHARS)}\n")
     try:
-        for attempt in range(NAN_RETRIES + 1):  # fasttext 0.10.4 now and then stops on a NaN on the same input
-            try:
-                model = fasttext.train_supervised(input=f.name, epoch=epoch, lr=lr, wordNgrams=word_ngrams,
-                                                  dim=dim, bucket=bucket, minCount=min_count, minn=minn,
-                                                  maxn=maxn, thread=1, seed=seed, verbose=0)
-                break
-            except RuntimeError as e:
-                if "NaN" not in str(e) or attempt == NAN_RETRIES:
-                    raise GristmillError(f"fastText training failed: {e}", hint="try a lower lr") from e
+        model = fit_file(f.name, epoch=epoch, lr=lr, wordNgrams=word_ngrams, dim=dim, bucket=bucket,
+                         minCount=min_count, minn=minn, maxn=maxn, seed=seed)
     finally:
         os.remove(f.name)
     if quantize:  # a ~2 MB .ftz instead of a ~55 MB .bin (cutoff keeps the most useful n-grams)
@@ -134,7 +169,9 @@ def train(positive: list[str], negative: list[str], model_path: str, *, positive
 
 
 class Classifier:
-    """A trained model: ``scores(texts)`` gives the probability of the positive label."""
+    """A trained model: ``scores(texts)`` gives the probability of the positive label, or for an ordinal
+    model (its ``.json`` has ``target: ordinal`` and each label's ``values``) the expected score
+    ``sum(p(label) * value)``."""
 
     def __init__(self, model_path: str) -> None:
         import fasttext
@@ -146,8 +183,11 @@ class Classifier:
             {"positive": None, "max_chars": MAX_CHARS}
         self.model = fasttext.load_model(model_path)
         labels = [lab.removeprefix("__label__") for lab in self.model.get_labels()]
+        self.values = self.meta.get("values") if self.meta.get("target") == "ordinal" else None
+        if self.values is not None and set(self.values) != set(labels):
+            raise GristmillError(f"{model_path}.json: the values do not name the model's labels ({', '.join(labels)})")
         self.positive = self.meta.get("positive") or labels[0]
-        if self.positive not in labels:
+        if self.values is None and self.positive not in labels:
             raise GristmillError(f"label {self.positive!r} is not in the model (labels: {', '.join(labels)})")
         self.k = len(labels)
         self.prepare = preparer(self.meta.get("prepare", "words-lower"))
@@ -156,6 +196,12 @@ class Classifier:
         prepared = [self.prepare(t, self.meta.get("max_chars", MAX_CHARS)) for t in texts]
         labels, probs = self.model.predict(prepared, k=self.k) if prepared else ([], [])
         out = np.zeros(len(texts))
+        if self.values is not None:
+            value = {"__label__" + k: float(v) for k, v in self.values.items()}
+            for i, (labs, ps) in enumerate(zip(labels, probs, strict=True)):
+                p = np.minimum(np.asarray(ps, float), 1.0)
+                out[i] = float(np.dot(p, [value[lab] for lab in labs]) / max(p.sum(), 1e-12))
+            return out
         want = "__label__" + self.positive
         for i, (labs, ps) in enumerate(zip(labels, probs, strict=True)):
             for lab, p in zip(labs, ps, strict=True):

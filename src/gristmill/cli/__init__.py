@@ -17,7 +17,7 @@ from gristmill.cli.app import app, main, out
 
 # each module registers its commands when imported; help lists them in this order
 FAMILIES = ("run", "report", "inspect", "select", "select_target", "dedup", "protect", "pii", "spam", "sft",
-            "training")
+            "training", "annotate")
 for _family in FAMILIES:
     import_module(f"gristmill.cli.{_family}")
 

@@ -96,21 +96,63 @@ def calibrate(
 
 @app.command("train-classifier")
 def train_classifier(
-    positive: Annotated[list[str], typer.Option("--positive", "-p", help="JSONL/Parquet/text of good examples")],
-    negative: Annotated[list[str], typer.Option("--negative", "-n", help="JSONL/Parquet/text of bad examples")],
-    model: Annotated[str, typer.Option("--model", "-m", help="where to write the model (.bin)")],
+    model: Annotated[str, typer.Option("--model", "-m", help="where to write the model (.bin; .npz for embed)")],
+    positive: Annotated[list[str] | None, typer.Option("--positive", "-p", help="JSONL/Parquet/text of good "
+                                                       "examples")] = None,
+    negative: Annotated[list[str] | None, typer.Option("--negative", "-n", help="JSONL/Parquet/text of bad "
+                                                       "examples")] = None,
+    scores: Annotated[list[str] | None, typer.Option("--scores", "-s", help="annotation files (gristmill "
+                                                     "annotate output, or JSONL with text and a score)")] = None,
+    model_type: Annotated[str, typer.Option(help="with --scores: fasttext, or embed (ridge over a local "
+                                                 "model's hidden states)")] = "fasttext",
+    target: Annotated[str | None, typer.Option(help="with --scores: ordinal (fasttext), regression (embed) "
+                                                    "or binary (score >= threshold)")] = None,
+    threshold: Annotated[float, typer.Option(help="with --scores: the score the F1 and binary target use")] = 3.0,
+    encoder: Annotated[str | None, typer.Option(help="embed: a gristmill train folder or a local Hugging Face "
+                                                     "model folder (never downloaded)")] = None,
+    score_field: Annotated[str, typer.Option(help="score field of annotation files")] = "score",
     text_field: Annotated[str, typer.Option(help="text field of the inputs")] = "text",
     test_share: Annotated[float, typer.Option(min=0.0, max=0.9, help="held-out share")] = 0.1,
-    epoch: Annotated[int, typer.Option(min=1)] = 10,
+    epoch: Annotated[int | None, typer.Option(min=1, help="fastText epochs (default 10)")] = None,
+    max_chars: Annotated[int, typer.Option(min=1, help="with --scores: fasttext and linear models read the first "
+                                                       "this many characters of a document")] = 10_000,
     seed: Annotated[int, typer.Option()] = 0,
 ) -> None:
-    """Train a fastText classifier (offline) from positive and negative sets; report held-out accuracy/AUC."""
+    """Train a classifier (offline): fastText from positive and negative sets (held-out accuracy/AUC), or a
+    scorer from graded annotations (--scores: held-out Spearman/Pearson, F1, confusion, per language)."""
     import json
 
+    if scores:
+        from gristmill.classify.scores import read_annotations, train_scorer
+        from gristmill.errors import GristmillError
+
+        if positive or negative:
+            raise GristmillError("give either --scores or --positive/--negative, not both")
+        rows, unscored, scale = read_annotations(scores, score_field=score_field, text_field=text_field)
+        rep = train_scorer(rows, model, model_type=model_type, target=target, threshold=threshold,
+                           scale=scale or (0.0, 5.0), test_share=test_share, seed=seed, encoder=encoder,
+                           epoch=epoch or 10, max_chars=max_chars)
+        rep["unscored_skipped"] = unscored
+        Path(model + ".report.json").write_text(json.dumps(rep, indent=2, ensure_ascii=False))
+        t = Table(title=f"{rep['model_type']} {rep['target']} scorer → {model} ({rep['train_docs']:,} trained on, "
+                        f"{rep['test_docs']:,} held out)", title_justify="left")
+        for c in ("lang", "docs", "Spearman", "Pearson", "MAE", f"F1 @ {rep['held_out']['all']['threshold']:g}"
+                  if rep.get("held_out") else "F1"):
+            t.add_column(c, justify="left" if c == "lang" else "right")
+        for g, r in rep.get("held_out", {}).items():
+            t.add_row(g, f"{r['n']:,}", *(("" if r[k] is None else f"{r[k]:.3f}")
+                                          for k in ("spearman", "pearson", "mae", "f1")))
+        out.print(t)
+        out.print(f"confusion per score and the full report: {model}.report.json", highlight=False)
+        return
     from gristmill.classify.fasttext_model import train
     from gristmill.io.texts import read_texts
 
+    if not positive or not negative:
+        from gristmill.errors import GristmillError
+
+        raise GristmillError("give --positive and --negative sets, or --scores annotation files")
     rep = train(read_texts(positive, text_field), read_texts(negative, text_field), model,
-                test_share=test_share, epoch=epoch, seed=seed)
+                test_share=test_share, epoch=epoch or 10, seed=seed)
     out.print_json(json.dumps(rep.to_dict()))
     Path(model + ".report.json").write_text(json.dumps(rep.to_dict(), indent=2))
