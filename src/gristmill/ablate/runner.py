@@ -24,6 +24,23 @@ An ablation file::
                                                      unit: tokens, tokenizer: "{tokenizer}"}]}
 
 A variant may also name its own ``data``. ``{tokenizer}`` in a step parameter is the shared tokenizer's path.
+
+**A dataset as a variant** (``gristmill.ablate.data``): ``data: PATH`` (a folder or files of JSONL/Parquet,
+e.g. another tool's output; or a list) with no recipe is used as it is, with ``text_field``, ``id_field`` and
+``lang_field`` (dotted, e.g. ``metadata.lang``; ``auto`` runs ``langid``) beside it::
+
+      - {name: datatrove, data: out/datatrove/kept, lang_field: metadata.lang}
+
+**Evaluation**: ``eval`` names bundled sets (``en``, ``zh``, ``en-domains``, ``zh-domains``) or maps names to
+them or to the user's own held-out files (``{en: en-domains, mine: held-out/}``). Sets whose documents name a
+``domain`` are scored per domain (``en/news``) and as a whole (bits over bytes of all the domains). Before
+packing, every variant's data loses the exact and near copies of any evaluation text (counted in
+``data.json`` → ``eval_overlap``; the documents in ``variants/V/train/eval_overlap.jsonl``);
+``decontam: {threshold: 0.8, ngram: 5}`` tunes it.
+
+**Which signals matter**: ``correlate: true`` (or ``{variant: NAME, max_chars: 2000}``) scores every document
+of the baseline variant with the ``quality`` signals and its seed's proxy model (``perplexity``) and reports
+the Spearman correlation of each numeric signal with bits per byte, per language (``gristmill.ablate.correlate``).
 """
 
 from __future__ import annotations
@@ -34,12 +51,15 @@ import os
 import time
 from pathlib import Path
 
+import xxhash
 import yaml
 
-from gristmill.ablate import stats
+from gristmill.ablate import correlate, stats
+from gristmill.ablate import data as vdata
 from gristmill.errors import GristmillError
 
-TOP = {"name", "description", "data", "tokenizer", "train", "eval", "seeds", "variants", "compare_to"}
+TOP = {"name", "description", "data", "tokenizer", "train", "eval", "seeds", "variants", "compare_to", "correlate",
+       "decontam"}
 
 
 def load_spec(path: str) -> dict:
@@ -77,8 +97,11 @@ def _paths(spec: dict, data: dict) -> list[str]:
 def _recipe(spec: dict, variant: dict, tokenizer: str) -> dict:
     from gristmill.recipe import default_recipe_path
 
+    data = vdata.data_of(variant, spec)
     r = variant.get("recipe", "default")
-    if r == "default":
+    if vdata.as_is(variant):
+        base = {"steps": [{"step": "langid"}] if data.get("lang_field") == "auto" else []}
+    elif r == "default":
         base = yaml.safe_load(default_recipe_path().read_text(encoding="utf-8"))
     elif isinstance(r, str):
         p = r if os.path.isabs(r) else os.path.join(spec["_dir"], r)
@@ -100,9 +123,9 @@ def _recipe(spec: dict, variant: dict, tokenizer: str) -> dict:
     text = json.dumps(base).replace("{tokenizer}", tokenizer.replace("\\", "/"))
     base = json.loads(text)
     base.pop("output", None)
-    data = variant.get("data") or spec.get("data") or {}
-    base["input"] = {**(base.get("input") or {}), **{k: v for k, v in data.items() if k != "paths"}}
-    base["output"] = {"format": "jsonl", "report": False}
+    base["input"] = {**(base.get("input") or {}),
+                     **{k: v for k, v in data.items() if k not in ("paths", "lang_field")}}
+    base["output"] = {"format": "jsonl", "report": False, "text_field": "text"}
     return base
 
 
@@ -117,11 +140,89 @@ def _train_tokenizer(spec: dict, out: str) -> str:
     path = os.path.join(out, "tokenizer.json")
     if os.path.exists(path):
         return path
-    datas = ([spec["data"]] if spec.get("data") else []) + [v["data"] for v in spec["variants"] if v.get("data")]
+    datas = ([spec["data"]] if spec.get("data") else []) + [vdata.data_of(v, {}) for v in spec["variants"]
+                                                            if v.get("data")]
     texts = sample_texts([(_paths(spec, d), d.get("text_field", "text"), d.get("id_field", "id")) for d in datas],
                          int(cfg.get("sample_docs", 20000)))
     train_tokenizer(texts, vocab_size=int(cfg.get("vocab_size", 8000))).save(path)
     return path
+
+
+def _eval_sets(spec: dict) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """(what is scored: a set, or one entry per domain ``set/domain``; every set's texts, for decontamination)."""
+    from gristmill.train import evalsets
+
+    docs = evalsets.load_docs(spec.get("eval"))
+    doms = evalsets.domains(docs)
+    scored: dict[str, list[str]] = {}
+    for name, ds in docs.items():
+        if name in doms:
+            scored.update({f"{name}/{d}": texts for d, texts in doms[name].items()})
+        else:
+            scored[name] = [d["text"] for d in ds]
+    return scored, {k: [d["text"] for d in v] for k, v in docs.items()}
+
+
+def _scores(r: dict) -> dict[str, float]:
+    """A cell's bits per byte per scored set, plus each domain set as a whole (bits over bytes)."""
+    ev = {k: x["bpb"] for k, x in r["eval"].items()}
+    whole: dict[str, list[float]] = {}
+    for k, x in r["eval"].items():
+        if "/" in k:
+            w = whole.setdefault(k.split("/", 1)[0], [0.0, 0.0])
+            w[0] += x["bpb"] * x["bytes"]
+            w[1] += x["bytes"]
+    ev.update({k: round(b / max(n, 1), 5) for k, (b, n) in whole.items()})
+    return ev
+
+
+def _fingerprint(paths: list[str]) -> str:
+    """Names, sizes and modification times of the input files: a rerun rebuilds a variant whose files changed."""
+    h = xxhash.xxh3_64()
+    for p in paths:
+        files = [os.path.join(r, f) for r, _, fs in os.walk(p) for f in fs] if os.path.isdir(p) else [p]
+        for f in sorted(files):
+            try:
+                st = os.stat(f)
+            except OSError:
+                continue
+            h.update(f"{f} {st.st_size} {st.st_mtime_ns}\n".encode())
+    return h.hexdigest()
+
+
+def _build(spec: dict, v: dict, tok: str, vdir: str, index, *, workers, quiet: bool, say) -> dict:
+    """Build, decontaminate and pack one variant's data (unless done before with the same recipe)."""
+    import gristmill
+    from gristmill.tokenize.pack import pack
+
+    data = vdata.data_of(v, spec)
+    recipe = _recipe(spec, v, tok)
+    rpath = os.path.join(vdir, "recipe.yaml")
+    os.makedirs(vdir, exist_ok=True)
+    text = yaml.safe_dump(recipe, allow_unicode=True, sort_keys=False)
+    changed = not os.path.exists(rpath) or Path(rpath).read_text(encoding="utf-8") != text
+    Path(rpath).write_text(text, encoding="utf-8")
+    kpath = os.path.join(vdir, "build.key")
+    stamp = f"{index.key} {_fingerprint(_paths(spec, data))}"  # eval sets, settings and the input files
+    stale = changed or not os.path.exists(kpath) or Path(kpath).read_text() != stamp
+    shards = os.path.join(vdir, "shards")
+    if stale or not os.path.exists(os.path.join(vdir, "data.json")):
+        say(f"[{v['name']}] building the data" + (" (as it is)" if vdata.as_is(v) else ""))
+        m = gristmill.run(rpath, inputs=_paths(spec, data), output=os.path.join(vdir, "data"), workers=workers,
+                          resume=not changed, quiet=quiet)
+        lf = data.get("lang_field") or "lang"
+        ov = vdata.split_eval_overlap(os.path.join(vdir, "data", "kept"), os.path.join(vdir, "train"), index,
+                                      "lang" if lf == "auto" else lf)
+        tm = pack([os.path.join(vdir, "train", "train.jsonl")], tok, shards, seed=0)
+        for lang, n in (tm["tokens_by"].get("lang") or {}).items():
+            ov["by_lang"].setdefault(lang, {"docs": 0, "bytes": 0})["tokens"] = n
+        with open(os.path.join(vdir, "data.json"), "w") as f:
+            json.dump({"counts": m["counts"], "tokens": tm["tokens"], "tokens_by": tm["tokens_by"],
+                       "by_lang": ov.pop("by_lang"), "eval_overlap": ov,
+                       "mix": m.get("global_steps", {}).get("mix")}, f, indent=2, ensure_ascii=False)
+        Path(kpath).write_text(stamp)
+    with open(os.path.join(vdir, "data.json")) as f:
+        return json.load(f)
 
 
 def ablate(path: str, out: str | None = None, *, workers: int | None = None, quiet: bool = False,
@@ -131,9 +232,7 @@ def ablate(path: str, out: str | None = None, *, workers: int | None = None, qui
     Unless ``quiet``, each data build and training run shows its progress (training: step, tokens/s, loss,
     ETA; a line every ``progress_every`` s when not a terminal); each cell's training log is written beside
     the cell, ``cells/VARIANT/seed-N.train_log.jsonl``."""
-    import gristmill
-    from gristmill.tokenize.pack import pack
-    from gristmill.train import evalsets
+    from gristmill.train.eval_decontam import EvalIndex
     from gristmill.train.trainer import train
 
     spec = load_spec(path)
@@ -141,38 +240,27 @@ def ablate(path: str, out: str | None = None, *, workers: int | None = None, qui
     os.makedirs(out, exist_ok=True)
     t0 = time.perf_counter()
     say = (lambda *a: None) if quiet else print
-    evals = evalsets.load(spec.get("eval"))
-    exclude = evalsets.text_hashes(evals)
+    evals, whole = _eval_sets(spec)
+    dc = spec.get("decontam") or {}
+    index = EvalIndex(whole, n=int(dc.get("ngram", 5)), threshold=float(dc.get("threshold", 0.8)))
     tok = _train_tokenizer(spec, out)
     tr = spec["train"]
+    corr = spec.get("correlate")
+    corr = ({} if corr is True else dict(corr)) if corr else None
+    names = [v["name"] for v in spec["variants"]]
+    corr_variant = (corr.get("variant") or spec.get("compare_to") or names[0]) if corr is not None else None
     cells = []
     for v in spec["variants"]:
         if only and v["name"] not in only:
             continue
         vdir = os.path.join(out, "variants", v["name"])
-        data = v.get("data") or spec.get("data") or {}
-        recipe = _recipe(spec, v, tok)
-        rpath = os.path.join(vdir, "recipe.yaml")
-        os.makedirs(vdir, exist_ok=True)
-        text = yaml.safe_dump(recipe, allow_unicode=True, sort_keys=False)
-        changed = not os.path.exists(rpath) or Path(rpath).read_text(encoding="utf-8") != text
-        Path(rpath).write_text(text, encoding="utf-8")
+        dinfo = _build(spec, v, tok, vdir, index, workers=workers, quiet=quiet, say=say)
         shards = os.path.join(vdir, "shards")
-        if changed or not os.path.exists(os.path.join(shards, "manifest.json")):
-            say(f"[{v['name']}] building the data")
-            m = gristmill.run(rpath, inputs=_paths(spec, data), output=os.path.join(vdir, "data"), workers=workers,
-                              resume=not changed, quiet=quiet)
-            tm = pack([os.path.join(vdir, "data", "kept")], tok, shards, seed=0, exclude_hashes=exclude)
-            with open(os.path.join(vdir, "data.json"), "w") as f:
-                json.dump({"counts": m["counts"], "tokens": tm["tokens"], "tokens_by": tm["tokens_by"],
-                           "documents_excluded_as_eval": tm["documents_excluded"],
-                           "mix": m.get("global_steps", {}).get("mix")}, f, indent=2, ensure_ascii=False)
-        with open(os.path.join(vdir, "data.json")) as f:
-            dinfo = json.load(f)
         for seed in spec["seeds"]:
             cpath = os.path.join(out, "cells", v["name"], f"seed-{seed}.json")
+            mdir = cpath[:-len(".json")] + ".model" if (v["name"] == corr_variant and seed == spec["seeds"][0]) else None
             key = {"train": tr, "eval": sorted(evals), "seed": seed, "tokens": dinfo["tokens"]}
-            if os.path.exists(cpath) and not changed:
+            if os.path.exists(cpath) and (mdir is None or os.path.exists(os.path.join(mdir, "model.pt"))):
                 with open(cpath) as f:
                     cell = json.load(f)
                 if cell.get("key") == key:
@@ -183,12 +271,12 @@ def ablate(path: str, out: str | None = None, *, workers: int | None = None, qui
                 f"{tr.get('tokens') or 'the preset'} tokens")
             r = train(shards, preset=tr.get("preset", "cpu-tiny"), tokens=tr.get("tokens"), seed=seed,
                       eval_sets=evals, overrides=tr.get("overrides"), device=tr.get("device"), quiet=quiet,
-                      progress_every=progress_every, label=f"{v['name']} seed {seed}",
+                      progress_every=progress_every, label=f"{v['name']} seed {seed}", out=mdir,
                       log_path=cpath[:-len(".json")] + ".train_log.jsonl")
-            cell = {"variant": v["name"], "seed": seed, "key": key, "data": dinfo,
-                    "eval": {k: x["bpb"] for k, x in r["eval"].items()}, "train": {
+            cell = {"variant": v["name"], "seed": seed, "key": key, "data": dinfo, "eval": _scores(r), "train": {
                         k: r[k] for k in ("preset", "params", "steps", "tokens_trained", "train_seconds",
                                           "tokens_per_second", "loss_first", "loss_last", "device")}}
+            cell["train"]["epochs"] = round(r["tokens_trained"] / max(dinfo["tokens"], 1), 3)
             os.makedirs(os.path.dirname(cpath), exist_ok=True)
             tmp = cpath + ".tmp"
             with open(tmp, "w") as f:
@@ -196,6 +284,15 @@ def ablate(path: str, out: str | None = None, *, workers: int | None = None, qui
             os.replace(tmp, cpath)
             cells.append(cell)
     results = stats.summarize(spec, cells)
+    if corr is not None and (not only or corr_variant in only):
+        say(f"[{corr_variant}] scoring every document: quality signals and bits per byte")
+        vdir = os.path.join(out, "variants", corr_variant)
+        rows = correlate.score(os.path.join(vdir, "train", "train.jsonl"),
+                               os.path.join(out, "cells", corr_variant, f"seed-{spec['seeds'][0]}.model"),
+                               os.path.join(vdir, "scored"), max_chars=int(corr.get("max_chars", 2000)),
+                               workers=workers, quiet=quiet)
+        results["correlations"] = {"variant": corr_variant, "documents": len(rows),
+                                   "table": correlate.correlations(rows)}
     results["seconds"] = round(time.perf_counter() - t0, 1)
     results["tokenizer"] = tok
     stats.write(results, out)

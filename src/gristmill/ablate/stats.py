@@ -26,11 +26,13 @@ def _mean_std(xs: list[float]) -> tuple[float, float]:
 
 def summarize(spec: dict, cells: list[dict]) -> dict:
     order = [v["name"] for v in spec["variants"] if any(c["variant"] == v["name"] for c in cells)]
-    evals = sorted({e for c in cells for e in c["eval"]})
+    keys = sorted({e for c in cells for e in c["eval"]})
+    evals = [e for e in keys if "/" not in e]
+    domain_sets = [e for e in keys if "/" in e]
     table = {}
     for v in order:
         table[v] = {}
-        for e in evals:
+        for e in keys:
             xs = [c["eval"][e] for c in cells if c["variant"] == v and e in c["eval"]]
             m, s = _mean_std(xs)
             table[v][e] = {"mean": round(m, 5), "std": round(s, 5), "n": len(xs), "values": xs}
@@ -39,7 +41,7 @@ def summarize(spec: dict, cells: list[dict]) -> dict:
     for v in order:
         if v == base:
             continue
-        for e in evals:
+        for e in keys:
             a, b = table[base][e], table[v][e]
             diff = b["mean"] - a["mean"]
             se = math.sqrt(a["std"] ** 2 / a["n"] + b["std"] ** 2 / b["n"]) if a["n"] > 1 and b["n"] > 1 else None
@@ -48,11 +50,45 @@ def summarize(spec: dict, cells: list[dict]) -> dict:
                           "se": None if se is None else round(se, 5), "significant": significant})
     data = {}
     for c in cells:
-        data.setdefault(c["variant"], c.get("data"))
+        if c["variant"] not in data:
+            data[c["variant"]] = dict(c.get("data") or {}, epochs=c.get("train", {}).get("epochs"))
     train = next((c.get("train") for c in cells), {})
     return {"name": spec["name"], "description": spec.get("description"), "variants": order, "eval_sets": evals,
+            "domain_sets": domain_sets,
             "seeds": spec.get("seeds"), "table": table, "baseline": base, "comparisons": comps, "data": data,
             "train": train, "train_seconds": round(sum(c.get("train", {}).get("train_seconds", 0) for c in cells), 1)}
+
+
+def _mean(r: dict, v: str, e: str) -> str:
+    x = r["table"][v][e]
+    return f"{x['mean']:.4f} ± {x['std']:.4f}"
+
+
+def _diff(r: dict, v: str, e: str) -> str:
+    c = next((c for c in r["comparisons"] if c["variant"] == v and c["eval"] == e), None)
+    if c is None:
+        return ""
+    se = "" if c["se"] is None else f" ± {c['se']:.4f}"
+    return f" ({c['diff_bpb']:+.4f}{se}{' *' if c['significant'] else ''})"
+
+
+def data_table(r: dict) -> list[str]:
+    """Per variant and language: documents, bytes and tokens kept; eval copies left out; epochs trained."""
+    langs = sorted({lang for v in r["variants"] for lang in ((r["data"].get(v) or {}).get("by_lang") or {})})
+    if not langs:
+        return []
+    lines = ["| variant | " + " | ".join(f"{lang} docs / MB / tokens" for lang in langs)
+             + " | eval copies left out (exact + near) | epochs |", "|---" * (len(langs) + 3) + "|"]
+    for v in r["variants"]:
+        d = r["data"].get(v) or {}
+        bl = d.get("by_lang") or {}
+        cells = [f"{bl[lang]['docs']:,} / {bl[lang]['bytes'] / 1e6:.2f} / {bl[lang].get('tokens', 0):,}"
+                 if lang in bl else "0" for lang in langs]
+        ov = d.get("eval_overlap") or {}
+        ep = d.get("epochs")
+        lines.append(f"| {v} | " + " | ".join(cells) + f" | {ov.get('exact', 0)} + {ov.get('near', 0)} | "
+                     + ("–" if ep is None else f"{ep:.2f}") + " |")
+    return lines
 
 
 def markdown(r: dict) -> str:
@@ -67,8 +103,26 @@ def markdown(r: dict) -> str:
     lines += ["", f"Differences from `{r['baseline']}` (negative = better; * = larger than twice the seed-noise "
                   "standard error):", ""]
     for c in r["comparisons"]:
+        if "/" in c["eval"]:
+            continue
         se = "n/a (one seed)" if c["se"] is None else f"{c['se']:.4f}"
         lines.append(f"- {c['variant']} on {c['eval']}: {c['diff_bpb']:+.4f} bpb (SE {se}){' *' if c['significant'] else ''}")
+    dt = data_table(r)
+    if dt:
+        lines += ["", "Training data per language (documents with repeats, MB, tokens), evaluation copies left out "
+                      "before packing, and epochs the budget implied:", "", *dt]
+    if r.get("domain_sets"):
+        lines += ["", "Bits per byte per domain (mean ± std; in brackets the difference from "
+                      f"`{r['baseline']}` ± its standard error, * beyond twice it):", "",
+                  "| domain | " + " | ".join(r["variants"]) + " |", "|---" * (len(r["variants"]) + 1) + "|"]
+        for e in r["domain_sets"]:
+            lines.append(f"| {e} | " + " | ".join(_mean(r, v, e) + _diff(r, v, e) for v in r["variants"]) + " |")
+    if r.get("correlations"):
+        from gristmill.ablate.correlate import markdown as corr_md
+
+        c = r["correlations"]
+        lines += ["", f"#### Which signals predict bits per byte ({c['documents']:,} documents of `{c['variant']}`)",
+                  "", corr_md(c["table"], c["variant"])]
     return "\n".join(lines) + "\n"
 
 

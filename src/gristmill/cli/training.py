@@ -106,7 +106,7 @@ def train(
     preset: Annotated[str, typer.Option(help="cpu-tiny, cpu-small, gpu-small, gpu-base")] = "cpu-tiny",
     tokens: Annotated[int | None, typer.Option(help="training budget in tokens (default: the preset's)")] = None,
     seed: Annotated[int, typer.Option()] = 0,
-    eval: Annotated[list[str] | None, typer.Option("--eval", help="bundled set (en, zh) or NAME=PATH.jsonl")] = None,
+    eval: Annotated[list[str] | None, typer.Option("--eval", help="bundled set (en, zh, en-domains, zh-domains) or NAME=PATH (JSONL/Parquet file or folder)")] = None,
     device: Annotated[str | None, typer.Option(help="cpu, cuda or auto")] = None,
     threads: Annotated[int | None, typer.Option(min=1, help="CPU threads (default: the cores not busy now)")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress lines (the log is still written)")] = False,
