@@ -4,9 +4,10 @@ reference of the same features in the same run.
 
     python bench/dsir_speed.py [--data /work/shared/data] [--results bench/results/dsir_speed.json]
 
-For each set: documents per second of
-  featurize  tokens → hashed unigram+bigram bucket ids (gristmill words / jieba + characters; numpy hashing
-             over batches of 1,000 documents, as the map phase does per Arrow batch)
+For each set: documents per CPU second (median, min-max of 3 runs) of
+  featurize  tokens → hashed unigram+bigram bucket ids (gristmill words hashed by the C core as it tokenizes,
+             jieba words and characters hashed in numpy; batches of 1,000 documents, as the map phase does
+             per Arrow batch); and the same without the C core (Python tokenizer, numpy hashing)
   reference  the same bucket ids from plain Python (a polynomial hash per token and splitmix64 per feature on
              Python ints): the baseline; the bench checks both give identical ids
   score      log importance weights of stored features (the reduce phase: one gather + reduceat per shard)
@@ -20,12 +21,17 @@ import argparse
 import gzip
 import json
 import os
+import sys
 import time
 
 import numpy as np
 import orjson
 
 from gristmill.select.dsir import BagModel, Featurizer, lang_key, log_ratio, score
+from gristmill.text import native
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _common import fmt, load_average, spread  # noqa: E402
 
 M64 = (1 << 64) - 1
 SETS = [("en c4", "text_en/c4_sample_shared.jsonl", None), ("en dolma cc", "text_en/dolma_cc_samples.jsonl", None),
@@ -78,13 +84,24 @@ def _load(data: str, rel: str, n: int | None) -> list[tuple[str, str]]:
     return out
 
 
-def _rate(fn, n: int, repeat: int = 3) -> float:
-    best = float("inf")
+def _rate(fn, n: int, repeat: int = 3) -> dict:
+    """Documents per CPU second of this process (per-core rates on a busy machine): median, min, max."""
+    rates = []
     for _ in range(repeat):
-        t0 = time.process_time()          # CPU seconds of this process: per-core rates on a busy machine
+        t0 = time.process_time()
         fn()
-        best = min(best, time.process_time() - t0)
-    return n / best
+        rates.append(n / max(time.process_time() - t0, 1e-9))
+    return spread(rates)
+
+
+def _numpy_only(f: Featurizer, texts: list[str], keys: list[str]) -> None:
+    """The map phase without the C core's word hashes (Python tokenizer, numpy hashing): the former path."""
+    native.AVAILABLE = False
+    try:
+        for i in range(0, len(texts), 1000):
+            f.batch(texts[i:i + 1000], keys[i:i + 1000])
+    finally:
+        native.AVAILABLE = True
 
 
 def measure(name: str, docs: list[tuple[str, str]]) -> dict:
@@ -102,9 +119,10 @@ def measure(name: str, docs: list[tuple[str, str]]) -> dict:
     r = {"set": name, "docs": len(docs), "mean_chars": round(sum(len(t) for t, _ in docs) / len(docs)),
          "featurize": _rate(lambda: [f.batch(texts[i:i + 1000], keys[i:i + 1000])
                                     for i in range(0, len(texts), 1000)], len(docs)),
+         "featurize_no_core": _rate(lambda: _numpy_only(f, texts, keys), len(docs)) if native.AVAILABLE else None,
          "reference": _rate(lambda: [reference_features(f, t, k) for t, k in docs], len(docs)),
          "score": _rate(lambda: score(feats, ratio), len(docs)),
-         "score_ref": _rate(lambda: [sum(ratio[b] for b in x) for x in ref], len(docs), 1)}
+         "score_ref": _rate(lambda: [sum(ratio[b] for b in x) for x in ref], len(docs))}
     return r
 
 
@@ -114,17 +132,25 @@ def main() -> None:
     ap.add_argument("--results", default="bench/results/dsir_speed.json")
     a = ap.parse_args()
     rows = []
+    load_start = load_average()
     for name, rel, n in SETS:
         r = measure(name, _load(a.data, rel, n))
-        r["featurize_x"] = round(r["featurize"] / r["reference"], 2)
-        r["score_x"] = round(r["score"] / r["score_ref"], 1)
-        rows.append({k: round(v) if isinstance(v, float) and v > 100 else v for k, v in r.items()})
-        print(f"{name:18} {r['docs']:>5} docs {r['mean_chars']:>6} chars | featurize {r['featurize']:>8,.0f}/s "
-              f"ref {r['reference']:>7,.0f}/s ({r['featurize_x']}x) | score {r['score']:>10,.0f}/s "
-              f"ref {r['score_ref']:>8,.0f}/s ({r['score_x']}x)", flush=True)
+        med = {k: v["median"] for k, v in r.items() if isinstance(v, dict)}
+        r["featurize_x"] = round(med["featurize"] / med["reference"], 2)
+        r["score_x"] = round(med["score"] / med["score_ref"], 1)
+        if r["featurize_no_core"]:
+            r["core_x"] = round(med["featurize"] / med["featurize_no_core"], 2)
+        rows.append(r)
+        print(f"{name:18} {r['docs']:>5} docs {r['mean_chars']:>6} chars | featurize {fmt(r['featurize'], 0)}/s "
+              f"(without the C core {fmt(r['featurize_no_core'], 0) if r['featurize_no_core'] else '-'}/s) "
+              f"ref {fmt(r['reference'], 0)}/s ({r['featurize_x']}x) | score {fmt(r['score'], 0)}/s "
+              f"ref {fmt(r['score_ref'], 0)}/s ({r['score_x']}x)", flush=True)
+    print(f"documents per CPU second, median (min-max) of 3; load average {load_start} at the start, "
+          f"{load_average()} at the end (shared machine)")
     os.makedirs(os.path.dirname(a.results) or ".", exist_ok=True)
     with open(a.results, "w") as fh:
-        json.dump({"cpu_count": os.cpu_count(), "load_avg_1m": os.getloadavg()[0], "rows": rows}, fh, indent=1)
+        json.dump({"cpu_count": os.cpu_count(), "load_start": load_start, "load_end": load_average(), "rows": rows},
+                  fh, indent=1)
 
 
 if __name__ == "__main__":

@@ -3,8 +3,9 @@ and Gumbel top-k keys that depend only on a document's id and a seed.
 
 Features are unigrams and bigrams of gristmill's language-aware tokens, hashed into ``buckets``: words
 (``gristmill.text.words``, lower-cased) for most languages; for Chinese both characters and jieba words
-(rjieba). Hashing is vectorised in numpy: tokens are hashed as polynomials of their code points, bigrams are
-mixed from their two token hashes, in array operations over a whole batch of documents.
+(rjieba). Hashing is vectorised: tokens are hashed as polynomials of their code points (by the C core as it
+tokenizes, for words; in numpy for jieba words and without the core), bigrams are mixed from their two token
+hashes, in numpy array operations over a whole batch of documents.
 
 >>> f = Featurizer(buckets=1000)
 >>> t = f.features("The cat sat on the mat.", "en")
@@ -25,6 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import xxhash
+
+from gristmill.text import native
 
 _MIX = np.uint64(0x9E3779B97F4A7C15)       # golden-ratio multiplier (splitmix64)
 _SALT_BI = np.uint64(0xD6E8FEB86659FD93)
@@ -93,6 +96,29 @@ class Featurizer:
 
         return [w for w in words(text.lower(), key) if w]
 
+    def _word_hashes(self, texts: list[str], keys: list[str], wdocs: list[int], n_w: np.ndarray) -> np.ndarray:
+        """The token hashes of documents ``wdocs`` in order (their counts into ``n_w``): jieba words hashed
+        together in numpy; other languages' words hashed by the C core as it tokenizes (the same tokens and
+        hashes as :meth:`tokens` and :meth:`_hashes`, without a str per word), or in numpy without it."""
+        if not native.AVAILABLE or all(keys[i] == "zh" for i in wdocs):
+            toks = [self.tokens(texts[i], keys[i]) for i in wdocs]
+            n_w[wdocs] = [len(t) for t in toks]
+            return self._hashes([w for t in toks for w in t])
+        native._setup()
+        per: list = [None] * len(wdocs)
+        zh = [k for k, i in enumerate(wdocs) if keys[i] == "zh"]
+        if zh:
+            toks = [self.tokens(texts[wdocs[k]], "zh") for k in zh]
+            h = self._hashes([w for t in toks for w in t])
+            for k, part in zip(zh, np.split(h, np.cumsum([len(t) for t in toks])[:-1]), strict=True):
+                per[k] = part
+        hash_words = native._qsignals.dsir_token_hashes
+        for k, i in enumerate(wdocs):
+            if per[k] is None:
+                per[k] = np.frombuffer(hash_words(texts[i].lower()), np.uint64)
+        n_w[wdocs] = [len(x) for x in per]
+        return np.concatenate(per) if per else np.zeros(0, np.uint64)
+
     def batch(self, texts: list[str], keys: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Features of many documents at once: bucket ids flat (``uint32``), offsets (document i's features
         are ``flat[offsets[i]:offsets[i+1]]``) and each document's token count (words; jieba words for zh,
@@ -101,10 +127,8 @@ class Featurizer:
         n = len(texts)
         parts = []                                   # (hashes, per-doc lengths, salt) in feature order
         wdocs = [i for i in range(n) if keys[i] != "zh" or self.zh_words]
-        toks = [self.tokens(texts[i], keys[i]) for i in wdocs]
         n_w = np.zeros(n, np.int64)
-        n_w[wdocs] = [len(t) for t in toks]
-        parts.append((self._hashes([w for t in toks for w in t]), n_w, np.uint64(0)))
+        parts.append((self._word_hashes(texts, keys, wdocs, n_w), n_w, np.uint64(0)))
         n_tok = n_w
         cdocs = [i for i in range(n) if keys[i] == "zh" and self.zh_chars]
         if cdocs:
