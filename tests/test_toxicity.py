@@ -178,3 +178,20 @@ def test_a_spec_entry_trains_on_its_own_split_only():
     assert 0 < len(train) < len(every) and not test & {e.text for e in train}
     assert {e.label for e in train} == {"neutral", "offensive", "hate"}
     assert read_set(path, entry | {"where": {"toxicn_ex_split": ["train", "test"]}}) == every
+
+
+def test_a_fasttext_fit_in_a_fresh_process_equals_one_in_this_process(tmp_path):
+    """The NaN fallback trains in a new process: the same file and settings give the same model there."""
+    from gristmill.classify.fasttext_model import fit_file, prepare
+    from gristmill.errors import GristmillError
+
+    dav = read_jsonl(shared("toxic/davidson_hate_offensive_en_shared.jsonl.gz"))[:1500]
+    path = tmp_path / "train.txt"
+    path.write_text("".join(f"__label__{'tox' if r['label'] < 2 else 'ok'} {prepare(r['text'])}\n" for r in dav))
+    params = {"epoch": 2, "lr": 0.5, "wordNgrams": 2, "dim": 16, "bucket": 50_000, "minCount": 1, "seed": 0}
+    here, child = fit_file(str(path), **params), fit_file(str(path), fresh_process=True, **params)
+    texts = [prepare(r["text"]) for r in dav[:200]]
+    assert here.predict(texts)[0] == child.predict(texts)[0]
+    assert np.allclose(here.predict(texts)[1], child.predict(texts)[1], atol=1e-5)
+    with pytest.raises(GristmillError, match="fastText training failed: .*cannot be opened"):
+        fit_file(str(tmp_path / "missing.txt"), fresh_process=True, **params)

@@ -107,20 +107,44 @@ def roc_auc(scores: np.ndarray, truth: np.ndarray) -> float:
     return float((ranks[: len(pos)].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
 
 
-def fit_file(path: str, **params):
+def fit_file(path: str, *, fresh_process: bool = False, **params):
     """``fasttext.train_supervised`` on a ``__label__X text`` file with one thread, run again when fastText
     reports a NaN (fasttext 0.10.4 now and then stops on a NaN on the same input); from the third try on
-    with half the learning rate of the try before (some inputs give a NaN at that rate every time)."""
+    with half the learning rate of the try before (some inputs give a NaN at that rate every time). When every
+    try in this process gives a NaN, one more runs at the first rate in a fresh process (seen: a process where
+    every try failed while a new one trained the same file at once); ``fresh_process`` goes there directly."""
     import fasttext
 
-    for attempt in range(NAN_RETRIES + 1):
+    for attempt in range(0 if fresh_process else NAN_RETRIES + 1):
         try:
             lr = params.get("lr", 0.1) * 0.5 ** max(0, attempt - 1)
             return fasttext.train_supervised(input=path, thread=1, verbose=0, **(params | {"lr": lr}))
         except RuntimeError as e:
-            if "NaN" not in str(e) or attempt == NAN_RETRIES:
+            if "NaN" not in str(e):
                 raise GristmillError(f"fastText training failed: {e}", hint="try a lower lr") from e
-    raise AssertionError("unreachable")
+    return _fit_in_child(path, params)
+
+
+_CHILD = """import json, sys
+import fasttext
+fasttext.train_supervised(input=sys.argv[1], thread=1, verbose=0, **json.loads(sys.argv[3])).save_model(sys.argv[2])
+"""
+
+
+def _fit_in_child(path: str, params: dict):
+    import subprocess
+    import sys
+
+    import fasttext
+
+    with tempfile.TemporaryDirectory() as d:
+        out = os.path.join(d, "model.bin")
+        r = subprocess.run([sys.executable, "-c", _CHILD, path, out, json.dumps(params)], capture_output=True,
+                           text=True)
+        if r.returncode or not os.path.exists(out):
+            last = (r.stderr.strip().splitlines() or ["no output"])[-1]
+            raise GristmillError(f"fastText training failed: {last}", hint="try a lower lr")
+        return fasttext.load_model(out)
 
 
 def train(positive: list[str], negative: list[str], model_path: str, *, positive_label: str = "pos",
