@@ -80,3 +80,21 @@ def trained_model(tmp_path_factory) -> str:
     pack([str(d / "t.jsonl")], str(d / "tok.json"), str(d / "shards"))
     train(str(d / "shards"), preset="cpu-tiny", tokens=60_000, out=str(d / "model"))
     return str(d / "model")
+
+
+def kill_after_batches(cmd: list[str], state: Path, batches: int = 2, timeout: float = 300, poll: float = 0.05) -> None:
+    """Start ``cmd``, and once its journal ``state`` (state.json of synth/annotate) counts ``batches`` finished
+    batches, kill it with SIGKILL; fails when it finished before it could be killed."""
+    import signal
+    import subprocess
+    import time
+
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + timeout
+    while time.time() < deadline and p.poll() is None:
+        if state.exists() and json.loads(state.read_text())["batches"] >= batches:
+            break
+        time.sleep(poll)
+    assert p.poll() is None, "finished before it could be killed"
+    p.send_signal(signal.SIGKILL)
+    p.wait()

@@ -6,7 +6,6 @@ resumes without repeating an answered request; ``gristmill serve`` answers the r
 from __future__ import annotations
 
 import json
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -18,7 +17,7 @@ import numpy as np
 import pytest
 
 from tests.annotate_judge import Rule, corpus, make_judge
-from tests.conftest import output_rows, read_jsonl, write_jsonl
+from tests.conftest import kill_after_batches, output_rows, read_jsonl, write_jsonl
 
 N = 4000        # documents annotated for the recovery test (about 2,800 trained on, 1,200 held out)
 
@@ -168,17 +167,8 @@ def test_a_killed_annotation_resumes_without_repeating_an_answered_request(docs,
                               text=True, timeout=300)
         assert full.returncode == 0, full.stderr
         srv, url = serve()
-        p = subprocess.Popen(args + ["--base-url", url, "-o", str(tmp_path / "killed")],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         state = tmp_path / "killed" / "state.json"
-        deadline = time.time() + 120
-        while time.time() < deadline and p.poll() is None:
-            if state.exists() and json.loads(state.read_text())["batches"] >= 2:
-                break
-            time.sleep(0.01)
-        assert p.poll() is None, "finished before it could be killed"
-        p.send_signal(signal.SIGKILL)
-        p.wait()
+        kill_after_batches(args + ["--base-url", url, "-o", str(tmp_path / "killed")], state, timeout=120, poll=0.01)
         with sqlite3.connect(tmp_path / "killed" / "cache.sqlite") as db:
             cached_at_kill = {k for (k,) in db.execute("SELECT key FROM responses")}
         before = json.loads(state.read_text())["records"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import threading
@@ -20,7 +19,7 @@ from gristmill.recipe import parse_recipe
 from gristmill.sft.chat import Template, render, token_mask
 from gristmill.sft.formats import FORMATS, KIND, FormatError, detect, parse, to_kto, write
 from gristmill.sft.validate import problems
-from tests.conftest import output_rows, read_jsonl, shared, write_jsonl
+from tests.conftest import kill_after_batches, output_rows, read_jsonl, shared, write_jsonl
 
 FILES = ["alpaca_en_demo.jsonl", "alpaca_zh_demo.jsonl", "self_instruct_seed_tasks_en.jsonl",
          "fastchat_dummy_conversation.jsonl", "glaive_toolcall_en_demo.jsonl", "dpo_en_demo.jsonl.gz"]
@@ -264,16 +263,8 @@ def test_a_killed_synthesis_resumes_without_duplicates_or_loss(server, tmp_path)
             "-n", "4", "--max-tokens", "80", "--batch", "1", "--concurrency", "1", "--model", "proxy"]
     full = subprocess.run(args + ["-o", str(tmp_path / "full")], capture_output=True, text=True, timeout=600)
     assert full.returncode == 0, full.stderr
-    p = subprocess.Popen(args + ["-o", str(tmp_path / "killed")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     state = tmp_path / "killed" / "state.json"
-    deadline = time.time() + 300
-    while time.time() < deadline and p.poll() is None:
-        if state.exists() and json.loads(state.read_text())["batches"] >= 2:
-            break
-        time.sleep(0.05)
-    assert p.poll() is None, "finished before it could be killed"
-    p.send_signal(signal.SIGKILL)
-    p.wait()
+    kill_after_batches(args + ["-o", str(tmp_path / "killed")], state)
     before = json.loads(state.read_text())
     resumed = subprocess.run(args + ["-o", str(tmp_path / "killed")], capture_output=True, text=True, timeout=600)
     assert resumed.returncode == 0, resumed.stderr
