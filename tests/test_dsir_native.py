@@ -1,7 +1,8 @@
 """DSIR's word hashes from the C core (``dsir_token_hashes``: hashed as the tokenizer runs, no str per word)
 are the ones the Python tokenizer and numpy hashing give: on every document of the shared English and other
 non-Chinese data, on seeded random texts over the characters the tokenizer rules look at, and on whole
-batches mixing English and Chinese (features identical with the core and in pure Python)."""
+batches mixing English and Chinese (features identical with the core and in pure Python, with and without the
+token-list extension)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import orjson
 import pytest
 
 from gristmill.select.dsir import Featurizer, lang_key
-from gristmill.text import native
+from gristmill.text import native, token_lists
 from tests.conftest import SHARED
 
 pytestmark = [pytest.mark.skipif(not native.AVAILABLE, reason="needs the C core"),
@@ -67,8 +68,10 @@ def test_batch_features_match_pure_python_on_mixed_batches(monkeypatch):
     assert {"en", "zh"} <= set(keys)
     for f in (Featurizer(), Featurizer(4096, zh_words=False), Featurizer(max_features=300)):
         fast = f.batch(texts, keys)
-        monkeypatch.setattr(native, "AVAILABLE", False)
-        slow = f.batch(texts, keys)
-        monkeypatch.setattr(native, "AVAILABLE", True)
-        for a, b in zip(fast, slow, strict=True):
-            assert a.dtype == b.dtype and np.array_equal(a, b)
+        for lists in (True, False):  # with the token-list extension, and numpy's hashing over the batch
+            monkeypatch.setattr(token_lists, "AVAILABLE", lists and token_lists._tokhash is not None)
+            monkeypatch.setattr(native, "AVAILABLE", False)
+            slow = f.batch(texts, keys)
+            monkeypatch.setattr(native, "AVAILABLE", True)
+            for a, b in zip(fast, slow, strict=True):
+                assert a.dtype == b.dtype and np.array_equal(a, b)

@@ -3,9 +3,10 @@ and Gumbel top-k keys that depend only on a document's id and a seed.
 
 Features are unigrams and bigrams of gristmill's language-aware tokens, hashed into ``buckets``: words
 (``gristmill.text.words``, lower-cased) for most languages; for Chinese both characters and jieba words
-(rjieba). Hashing is vectorised: tokens are hashed as polynomials of their code points (by the C core as it
-tokenizes, for words; in numpy for jieba words and without the core), bigrams are mixed from their two token
-hashes, in numpy array operations over a whole batch of documents.
+(rjieba). Tokens are hashed as polynomials of their code points, bigrams are mixed from their two token
+hashes: in C, one call per document (``gristmill.text._tokhash.dsir_features``, fed jieba's list of words or
+the C core's word hashes, which it computes as it tokenizes), or without the extension in numpy array
+operations over a whole batch of documents (the same ids, ``tests/test_token_lists.py``).
 
 >>> f = Featurizer(buckets=1000)
 >>> t = f.features("The cat sat on the mat.", "en")
@@ -27,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import xxhash
 
-from gristmill.text import native
+from gristmill.text import native, token_lists
 
 _MIX = np.uint64(0x9E3779B97F4A7C15)       # golden-ratio multiplier (splitmix64)
 _SALT_BI = np.uint64(0xD6E8FEB86659FD93)
@@ -124,6 +125,40 @@ class Featurizer:
         are ``flat[offsets[i]:offsets[i+1]]``) and each document's token count (words; jieba words for zh,
         characters when zh_words is off). Per document: word unigrams, word bigrams, then (zh) character
         unigrams and bigrams, cut at ``max_features``; the same as one document at a time."""
+        if token_lists.AVAILABLE:
+            return self._batch_c(texts, keys)
+        return self._batch_numpy(texts, keys)
+
+    def _batch_c(self, texts: list[str], keys: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`batch` by the C extension, one call per document: jieba's words (as rjieba gives them: the
+        extension skips whitespace), the C core's word hashes for other languages (or the Python tokens)."""
+        features = token_lists._tokhash.dsir_features
+        hash_words = None
+        if native.AVAILABLE:
+            native._setup()
+            hash_words = native._qsignals.dsir_token_hashes
+        cut = None
+        if self.zh_words and "zh" in keys:
+            import rjieba
+
+            cut = rjieba.cut
+        out, n_tok = [], np.zeros(len(texts), np.int64)
+        for i, (text, key) in enumerate(zip(texts, keys, strict=True)):
+            if key == "zh":
+                words = cut(text) if cut else None
+                chars = text if self.zh_chars else None
+            else:
+                words = hash_words(text.lower()) if hash_words else self.tokens(text, key)
+                chars = None
+            ids, n_w, n_c = features(words, chars, self.buckets, self.max_features)
+            out.append(ids)
+            n_tok[i] = n_w or n_c
+        start = np.zeros(len(texts) + 1, np.int64)
+        np.cumsum([len(b) >> 2 for b in out], out=start[1:])
+        return np.frombuffer(b"".join(out), np.uint32).copy(), start, n_tok
+
+    def _batch_numpy(self, texts: list[str], keys: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`batch` without the extension: numpy operations over the whole batch."""
         n = len(texts)
         parts = []                                   # (hashes, per-doc lengths, salt) in feature order
         wdocs = [i for i in range(n) if keys[i] != "zh" or self.zh_words]
