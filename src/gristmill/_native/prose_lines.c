@@ -26,12 +26,13 @@ static int opt_start(const Py_UCS4 *s, Py_ssize_t n) {  /* -a, --all, [-]x, +x a
 
 static int table_line(const Py_UCS4 *s, Py_ssize_t n) {  /* a tab gap, two gaps of 3+, or | ... | */
     Py_ssize_t first = -1, last = -1;
-    for (Py_ssize_t i = 0; i < n; i++) if (s[i] == '|') { if (first < 0) first = i; last = i; }
-    if (first >= 0 && first != last)
-        for (Py_ssize_t i = first + 1; i < last; i++) if (!is_space(s[i])) return 1;
     int wide = 0;
-    for (Py_ssize_t i = 0; i < n;) {
-        if (!is_space(s[i])) { i++; continue; }
+    for (Py_ssize_t i = 0; i < n;) {  /* one pass: the bars, and the gaps */
+        if (!is_space(s[i])) {
+            if (s[i] == '|') { if (first < 0) first = i; last = i; }
+            i++;
+            continue;
+        }
         Py_ssize_t j = i;
         int tab = 0;
         while (j < n && is_space(s[j])) { tab |= s[j] == '\t'; j++; }
@@ -39,6 +40,8 @@ static int table_line(const Py_UCS4 *s, Py_ssize_t n) {  /* a tab gap, two gaps 
         wide += j - i >= 3;
         i = j;
     }
+    if (first >= 0 && first != last)
+        for (Py_ssize_t i = first + 1; i < last; i++) if (!is_space(s[i])) return 1;
     return wide >= 2;
 }
 
@@ -61,6 +64,9 @@ static int call_at_end(const Py_UCS4 *s, Py_ssize_t n) {  /* name(args) ends the
 
 static const char *OPERATORS[] = {"==", "!=", "<=", ">=", "->", "=>", ":=", "+=", "-=", "*=", "/=", "|=", "&=", "=", NULL};
 
+static const unsigned char OPERATOR_START[128] = {['='] = 1, ['!'] = 1, ['<'] = 1, ['>'] = 1, ['-'] = 1, [':'] = 1,
+                                                  ['+'] = 1, ['*'] = 1, ['/'] = 1, ['|'] = 1, ['&'] = 1};
+
 static inline int ident_char(Py_UCS4 c) {
     return is_alnum(c) || c == '_' || c == '.' || c == '[' || c == ']' || c == '\'' || c == '"';
 }
@@ -68,11 +74,10 @@ static inline int ident_char(Py_UCS4 c) {
 static int assignment(const Py_UCS4 *s, Py_ssize_t n) {  /* identifier (after space or at the start), operator, more */
     for (Py_ssize_t p = 0; p < n; p++) {
         Py_UCS4 c = s[p];
-        if (!(c == '=' || c == '!' || c == '<' || c == '>' || c == '-' || c == ':' || c == '+' || c == '*' ||
-              c == '/' || c == '|' || c == '&')) continue;  /* no operator starts here */
+        if (c >= 128 || !OPERATOR_START[c]) continue;  /* no operator starts here */
         Py_ssize_t len = 0;
         for (int o = 0; OPERATORS[o] && !len; o++) {
-            Py_ssize_t k = (Py_ssize_t)strlen(OPERATORS[o]);
+            Py_ssize_t k = OPERATORS[o][1] ? 2 : 1;  /* every operator has one or two characters */
             if (p + k > n) continue;
             Py_ssize_t x = 0;
             while (x < k && s[p + x] == (Py_UCS4)OPERATORS[o][x]) x++;
@@ -92,7 +97,13 @@ static int assignment(const Py_UCS4 *s, Py_ssize_t n) {  /* identifier (after sp
 }
 
 static int identifier(const Py_UCS4 *t, Py_ssize_t n) {  /* an ASCII token with a_b, ::, ->, camelCase, a.b, f(x, ). */
-    for (Py_ssize_t k = 0; k < n; k++) if (t[k] >= 128) return 0;
+    int maybe = 0;  /* every rule below needs one of : > . _ ( or a capital after the first character */
+    for (Py_ssize_t k = 0; k < n; k++) {
+        Py_UCS4 c = t[k];
+        if (c >= 128) return 0;
+        maybe |= k > 0 && (c == ':' || c == '>' || c == '.' || c == '_' || c == '(' || (c >= 'A' && c <= 'Z'));
+    }
+    if (!maybe) return 0;
     for (Py_ssize_t k = 1; k < n; k++) {
         Py_UCS4 a = t[k - 1], b = t[k];
         if ((a == ':' && b == ':') || (a == '-' && b == '>') || (a == ')' && b == '.')) return 1;
@@ -125,8 +136,9 @@ static int codeish(const Py_UCS4 *s, Py_ssize_t n) {  /* a stripped line that is
     Py_UCS4 last = s[n - 1];
     if (last == ';' || last == '{' || last == '}' || call_at_end(s, n)) return 1;
     static const char *PROMPTS[] = {">>>", "...", "$", "%", NULL};
+    static const Py_ssize_t PROMPT_LEN[] = {3, 3, 1, 1};
     for (int q = 0; PROMPTS[q]; q++) {
-        Py_ssize_t k = (Py_ssize_t)strlen(PROMPTS[q]), x = 0;
+        Py_ssize_t k = PROMPT_LEN[q], x = 0;
         while (x < k && x < n && s[x] == (Py_UCS4)PROMPTS[q][x]) x++;
         if (x == k && (n == k || is_space(s[k]))) return 1;
     }
@@ -139,7 +151,7 @@ static int codeish(const Py_UCS4 *s, Py_ssize_t n) {  /* a stripped line that is
         while (j < n && !is_space(s[j])) j++;
         tokens++;
         syn += synopsis_token(s + i, j - i);
-        ident += identifier(s + i, j - i);
+        if (tokens <= 12) ident += identifier(s + i, j - i);  /* more tokens: not code by identifiers */
         i = j;
     }
     if (tokens >= 4 && syn * 10 >= 3 * tokens) return 1;

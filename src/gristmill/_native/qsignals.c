@@ -64,27 +64,27 @@ static inline int in_set(Py_UCS4 c, const Py_UCS4 *set) {
     return 0;
 }
 
-/* ---- hash tables (open addressing, 64-bit keys, 0 = empty) ---- */
-typedef struct { uint64_t *keys; int32_t *a; int32_t *b; size_t mask; } Table;
+/* ---- hash tables (open addressing, 64-bit keys, 0 = empty; a key and its two values share a cache line) ---- */
+typedef struct { uint64_t key; int32_t a, b; } Slot;
+typedef struct { Slot *e; size_t mask; } Table;
 
 static int table_init(Table *t, Py_ssize_t n, int with_values) {
+    (void)with_values;
     size_t cap = 16;
     while (cap < (size_t)n * 2 + 2) cap <<= 1;
     t->mask = cap - 1;
-    t->keys = PyMem_Calloc(cap, sizeof(uint64_t));
-    t->a = with_values ? PyMem_Malloc(cap * sizeof(int32_t)) : NULL;
-    t->b = with_values ? PyMem_Malloc(cap * sizeof(int32_t)) : NULL;
-    if (!t->keys || (with_values && (!t->a || !t->b))) { PyErr_NoMemory(); return -1; }
+    t->e = PyMem_Calloc(cap, sizeof(Slot));
+    if (!t->e) { PyErr_NoMemory(); return -1; }
     return 0;
 }
-static void table_free(Table *t) { PyMem_Free(t->keys); PyMem_Free(t->a); PyMem_Free(t->b); t->keys = NULL; t->a = t->b = NULL; }
-static void table_clear(Table *t) { memset(t->keys, 0, (t->mask + 1) * sizeof(uint64_t)); }
+static void table_free(Table *t) { PyMem_Free(t->e); t->e = NULL; }
+static void table_clear(Table *t) { memset(t->e, 0, (t->mask + 1) * sizeof(Slot)); }
 /* slot of key; *fresh = 1 when it was inserted now */
 static inline size_t table_slot(Table *t, uint64_t key, int *fresh) {
     size_t i = (size_t)(key ^ (key >> 29)) & t->mask;
-    while (t->keys[i] && t->keys[i] != key) i = (i + 1) & t->mask;
-    *fresh = t->keys[i] == 0;
-    t->keys[i] = key;
+    while (t->e[i].key && t->e[i].key != key) i = (i + 1) & t->mask;
+    *fresh = t->e[i].key == 0;
+    t->e[i].key = key;
     return i;
 }
 
@@ -98,6 +98,7 @@ typedef struct {
     Py_ssize_t nonsym_chars, alpha, caps;
     uint64_t stop_found;
     const uint64_t *stops; Py_ssize_t nstops;
+    uint64_t stop_bits[4];  /* the top byte of each stop word's hash: a word without its bit is no stop word */
 } Words;
 
 static int words_grow(Words *w) {
@@ -123,15 +124,14 @@ static int add_word(Words *w, const Py_UCS4 *s, Py_ssize_t n, PyObject *obj, PyO
     if (w->n == w->cap && words_grow(w) < 0) return -1;
     int kind = 0; const void *data = NULL;
     if (!s) { kind = PyUnicode_KIND(obj); data = PyUnicode_DATA(obj); n = PyUnicode_GET_LENGTH(obj); }
-    uint64_t h = FNV0, lh = FNV0;
+    uint64_t h = FNV0, lh;
     int all_sym = 1, alpha = 0, upper = 0, notupper = 0, fallback = 0;
     for (Py_ssize_t i = 0; i < n; i++) {
         Py_UCS4 c = s ? s[i] : PyUnicode_READ(kind, data, i);
-        Py_UCS4 lc = c;
         h = (h ^ c) * FNVP;
         if (!ISSYM(c)) all_sym = 0;
         if (c < 128) {
-            if (c >= 'A' && c <= 'Z') { upper = 1; alpha = 1; lc = c + 32; }
+            if (c >= 'A' && c <= 'Z') { upper = 1; alpha = 1; }
             else if (c >= 'a' && c <= 'z') { notupper = 1; alpha = 1; }
         } else if (is_han(c)) {  /* a letter without case (not 〇, U+3007, nor unassigned code points) */
             if ((c >= 0x4E00 && c <= 0x9FFF) || is_alpha(c)) alpha = 1;
@@ -141,7 +141,14 @@ static int add_word(Words *w, const Py_UCS4 *s, Py_ssize_t n, PyObject *obj, PyO
             else if (Py_UNICODE_ISTITLE(c)) { notupper = 1; fallback = 1; }
             else if (Py_UNICODE_ISLOWER(c)) notupper = 1;
         }
-        lh = (lh ^ lc) * FNVP;
+    }
+    lh = h;  /* the lower-cased form's hash before mixing: the same without capitals, else ASCII capitals lowered */
+    if (upper && !fallback) {
+        lh = FNV0;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            Py_UCS4 c = s ? s[i] : PyUnicode_READ(kind, data, i);
+            lh = (lh ^ (c >= 'A' && c <= 'Z' ? c + 32 : c)) * FNVP;
+        }
     }
     h = mix64(h ^ ((uint64_t)n << 40));
     Py_ssize_t k = w->n++;
@@ -149,8 +156,9 @@ static int add_word(Words *w, const Py_UCS4 *s, Py_ssize_t n, PyObject *obj, PyO
     w->len[k] = (int32_t)n;
     if (alpha) w->alpha++;
     if (upper && !notupper && n > 1) w->caps++;
-    for (Py_ssize_t i = 0; i < w->nstops; i++)
-        if (w->stops[i] == h) w->stop_found |= (uint64_t)1 << i;
+    if ((w->stop_bits[h >> 62] >> ((h >> 56) & 63)) & 1)
+        for (Py_ssize_t i = 0; i < w->nstops; i++)
+            if (w->stops[i] == h) w->stop_found |= (uint64_t)1 << i;
     if (!all_sym || n == 0) {
         if (n == 0) return 0;  /* all() of nothing: a symbol word, as in Python */
         w->nonsym_chars += n;
@@ -303,7 +311,8 @@ static Py_ssize_t infix_at(const Py_UCS4 *s, Py_ssize_t n, Py_ssize_t x) {
     return 0;
 }
 
-static int starts(const Py_UCS4 *s, Py_ssize_t n, const char *prefix) {
+/* always inlined, so that strlen of the literal prefixes and suffixes below is a constant */
+static inline __attribute__((always_inline)) int starts(const Py_UCS4 *s, Py_ssize_t n, const char *prefix) {
     Py_ssize_t k = (Py_ssize_t)strlen(prefix);
     if (k > n) return 0;
     for (Py_ssize_t i = 0; i < k; i++) if (s[i] != (Py_UCS4)(unsigned char)prefix[i]) return 0;
@@ -460,7 +469,13 @@ static int tokenize_line(Words *w, const Py_UCS4 *T, Py_ssize_t a, Py_ssize_t b,
         while (i < b && is_space(T[i])) i++;
         if (i >= b) break;
         Py_ssize_t j = i;
-        while (j < b && !is_space(T[j])) j++;
+        int letters = 1;  /* ASCII letters only: one word unless a contraction without apostrophe (dont) */
+        while (j < b && !is_space(T[j])) { letters &= T[j] < 128 && (T[j] | 32) >= 'a' && (T[j] | 32) <= 'z'; j++; }
+        if (letters && (j - i == 1 || contraction(T + i, j - i) == 0)) {
+            if (add_word(w, T + i, j - i, NULL, src, i) < 0) return -1;
+            i = j;
+            continue;
+        }
         Py_ssize_t nt = simple_chunk(T, i, j, tok);
         if (nt >= 0) {
             for (Py_ssize_t k = 0; k < nt; k++)
@@ -483,15 +498,6 @@ static int tokenize_line(Words *w, const Py_UCS4 *T, Py_ssize_t a, Py_ssize_t b,
 }
 
 /* ---- Gopher repetition over word hashes ---- */
-/* keys of the n-grams starting at 0..m-1; acc holds the unmixed keys of the (n-1)-grams and is advanced to
- * the n-grams (so n must grow by one from call to call, starting at 1 with acc zeroed) */
-static void ngram_keys(const uint64_t *h, Py_ssize_t m, int n, uint64_t *acc, uint64_t *out) {
-    for (Py_ssize_t i = 0; i < m; i++) {
-        acc[i] = (acc[i] * FNVP) ^ h[i + n - 1];
-        out[i] = mix64(acc[i]);
-    }
-}
-
 static int32_t *cumlen(const Words *w) {  /* cum[i] = characters of the first i words */
     int32_t *cum = PyMem_Malloc((w->n + 1) * sizeof(int32_t));
     if (!cum) { PyErr_NoMemory(); return NULL; }
@@ -500,39 +506,85 @@ static int32_t *cumlen(const Words *w) {  /* cum[i] = characters of the first i 
     return cum;
 }
 
-/* most frequent n-gram (first seen wins ties): its characters with spaces times its count */
-static long long top_chars(const Words *w, const int32_t *cum, int n, uint64_t *acc, uint64_t *keys, Table *t) {
-    Py_ssize_t m = w->n - n + 1;
-    if (m <= 0) return 0;
-    ngram_keys(w->h, m, n, acc, keys);
-    table_clear(t);
-    int32_t best = 0; Py_ssize_t pos = 0;
-    for (Py_ssize_t i = 0; i < m; i++) {
-        int fresh;
-        size_t s = table_slot(t, keys[i], &fresh);
-        if (fresh) { t->a[s] = 0; t->b[s] = (int32_t)i; }
-        int32_t c = ++t->a[s];
-        if (c > best || (c == best && t->b[s] < pos)) { best = c; pos = t->b[s]; }
+/* Gopher's word n-gram repetition: top[n] (n = 2..4) is the characters of the most frequent n-gram (the first
+ * seen of a tie), with the spaces between its words, times its count; dup[n] (n = 5..10) is the characters in
+ * repeated n-grams, walking the n-grams in order and jumping past each one seen before (datatrove's
+ * find_all_duplicate). An n-gram key is the FNV-style fold of its words' hashes, mixed.
+ * Only the n-grams that can occur twice are hashed: an n-gram at i repeats only where the (n-1)-grams at i and
+ * i + 1 both do, so the others are unique and left out. Counted among the rest, each n-gram has the count it has
+ * in the whole text, the most frequent one is the same (all unique: the first, once), and the walk finds the same
+ * repeats (a unique n-gram is always new). t is empty on entry and on return. -1: out of memory. */
+static int repetition(const Words *w, const int32_t *cum, Table *t, long long *top, long long *dup) {
+    Py_ssize_t N = w->n;
+    for (int n = 2; n <= 10; n++) top[n] = dup[n] = 0;
+    if (N < 2) return 0;
+    uint64_t *acc = PyMem_Malloc(N * sizeof(uint64_t)), *key = PyMem_Malloc(N * sizeof(uint64_t));
+    Py_ssize_t *pos = PyMem_Malloc(N * sizeof(Py_ssize_t)), *pos2 = PyMem_Malloc(N * sizeof(Py_ssize_t));
+    size_t *slot = PyMem_Malloc(N * sizeof(size_t)), *wslot = PyMem_Malloc(N * sizeof(size_t));
+    unsigned char *rep = PyMem_Calloc(N + 1, 1);
+    int rc = -1;
+    if (!acc || !key || !pos || !pos2 || !slot || !wslot || !rep) { PyErr_NoMemory(); goto out; }
+    memcpy(acc, w->h, N * sizeof(uint64_t));  /* the 1-grams */
+    Py_ssize_t nc = 0;
+    for (Py_ssize_t i = 0; i + 1 < N; i++) pos[nc++] = i;  /* 2-grams: all of them */
+    for (int n = 2; n <= 10 && N - n + 1 > 0; n++) {
+        if (nc == 0) {  /* every n-gram is unique: the first, once */
+            if (n <= 4) top[n] = cum[n] - cum[0] + n - 1;
+            continue;
+        }
+        Table small = {0}, *u = t;  /* few n-grams left: a table of their size, whose slots stay in cache */
+        if ((size_t)nc * 8 < t->mask + 1) {
+            if (table_init(&small, nc, 1) < 0) goto out;
+            u = &small;
+        }
+        int32_t best = 0; Py_ssize_t bpos = 0;
+        for (Py_ssize_t c = 0; c < nc; c++) {  /* count, in text order */
+            Py_ssize_t i = pos[c];
+            acc[i] = (acc[i] * FNVP) ^ w->h[i + n - 1];
+            key[c] = mix64(acc[i]);
+            int fresh;
+            size_t sl = table_slot(u, key[c], &fresh);
+            if (fresh) { u->e[sl].a = 0; u->e[sl].b = (int32_t)i; }
+            int32_t k = ++u->e[sl].a;
+            if (k > best || (k == best && u->e[sl].b < bpos)) { best = k; bpos = u->e[sl].b; }
+            slot[c] = sl;
+        }
+        for (Py_ssize_t c = 0; c < nc; c++) rep[pos[c]] = u->e[slot[c]].a > 1;
+        if (n <= 4) {
+            if (best < 2) { best = 1; bpos = 0; }  /* every n-gram once: the first */
+            top[n] = (long long)(cum[bpos + n] - cum[bpos] + n - 1) * best;
+        }
+        if (u == t) for (Py_ssize_t c = 0; c < nc; c++) u->e[slot[c]].key = 0;  /* empty again */
+        else table_clear(u);
+        if (n >= 5 && N - n + 1 > 1) {  /* dup_chars's walk: jump past each repeat */
+            Py_ssize_t idx = 0, nw = 0;
+            long long sum = 0;
+            for (Py_ssize_t c = 0; c < nc; c++) {
+                Py_ssize_t i = pos[c];
+                if (i < idx || !rep[i]) continue;
+                int fresh;
+                size_t sl = table_slot(u, key[c], &fresh);
+                if (fresh) { wslot[nw++] = sl; idx = i + 1; }
+                else { sum += cum[i + n] - cum[i]; idx = i + n; }
+            }
+            for (Py_ssize_t x = 0; x < nw; x++) u->e[wslot[x]].key = 0;
+            dup[n] = sum;
+        }
+        if (u != t) table_free(&small);
+        Py_ssize_t nn = 0;  /* the (n+1)-grams that can repeat */
+        for (Py_ssize_t c = 0; c < nc; c++) {
+            Py_ssize_t i = pos[c];
+            if (i + n < N && rep[i] && rep[i + 1]) pos2[nn++] = i;
+        }
+        for (Py_ssize_t c = 0; c < nc; c++) rep[pos[c]] = 0;
+        Py_ssize_t *tmp = pos; pos = pos2; pos2 = tmp;
+        nc = nn;
     }
-    return (long long)(cum[pos + n] - cum[pos] + n - 1) * best;
-}
-
-/* characters in repeated n-grams, jumping past each repeat (datatrove's find_all_duplicate) */
-static long long dup_chars(const Words *w, const int32_t *cum, int n, uint64_t *acc, uint64_t *keys, Table *t) {
-    Py_ssize_t m = w->n - n + 1;
-    if (m <= 0) return 0;
-    ngram_keys(w->h, m, n, acc, keys);
-    if (m == 1) return 0;
-    table_clear(t);
-    long long rep = 0;
-    Py_ssize_t idx = 0;
-    while (idx < m) {
-        int fresh;
-        table_slot(t, keys[idx], &fresh);
-        if (!fresh) { rep += cum[idx + n] - cum[idx]; idx += n; }
-        else idx += 1;
-    }
-    return rep;
+    rc = 0;
+out:
+    PyMem_Free(acc); PyMem_Free(key); PyMem_Free(pos); PyMem_Free(pos2); PyMem_Free(slot); PyMem_Free(wslot);
+    PyMem_Free(rep);
+    return rc;
 }
 
 /* ---- lines ---- */
@@ -619,7 +671,7 @@ static Py_ssize_t sentence_ends(const Py_UCS4 *s, Py_ssize_t n) {
     return count;
 }
 
-static int ends_with(const Py_UCS4 *s, Py_ssize_t n, const char *suffix) {
+static inline __attribute__((always_inline)) int ends_with(const Py_UCS4 *s, Py_ssize_t n, const char *suffix) {
     Py_ssize_t k = (Py_ssize_t)strlen(suffix);
     if (k > n) return 0;
     for (Py_ssize_t i = 0; i < k; i++) if (s[n - k + i] != (Py_UCS4)(unsigned char)suffix[i]) return 0;
@@ -632,19 +684,36 @@ static inline Py_UCS4 lower1(Py_UCS4 c) {  /* str.lower for the ASCII phrases se
     return Py_UNICODE_TOLOWER(c);
 }
 
-static int contains_lower(const Py_UCS4 *low, Py_ssize_t n, const char *needle) {
-    Py_ssize_t k = (Py_ssize_t)strlen(needle);
-    for (Py_ssize_t i = 0; i + k <= n; i++) {
-        if (low[i] != (Py_UCS4)needle[0]) continue;
-        Py_ssize_t j = 1;
-        while (j < k && low[i + j] == (Py_UCS4)needle[j]) j++;
-        if (j == k) return 1;
-    }
-    return 0;
+static inline int phrase_at(const Py_UCS4 *s, Py_ssize_t n, Py_ssize_t i, const char *needle, Py_ssize_t k) {
+    if (i + k > n) return 0;
+    Py_ssize_t j = 1;
+    while (j < k && lower1(s[i + j]) == (Py_UCS4)needle[j]) j++;
+    return j == k;
 }
 
 static const char *POLICY[] = {"terms of use", "privacy policy", "cookie policy", "uses cookies", "use of cookies",
                                "use cookies", NULL};
+enum { C4_LOREM = 1, C4_JS = 2, C4_POLICY = 4 };
+
+/* which of C4's phrases the line s[0:n], lower-cased, contains ("lorem ipsum", "javascript", the POLICY
+ * phrases), in one scan */
+static int c4_phrases(const Py_UCS4 *s, Py_ssize_t n) {
+    int found = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_UCS4 c = lower1(s[i]);
+        switch (c) {
+        case 'l': if (phrase_at(s, n, i, "lorem ipsum", 11)) found |= C4_LOREM; break;
+        case 'j': if (phrase_at(s, n, i, "javascript", 10)) found |= C4_JS; break;
+        case 't': case 'p': case 'c': case 'u':
+            for (int q = 0; POLICY[q]; q++)
+                if ((Py_UCS4)POLICY[q][0] == c && phrase_at(s, n, i, POLICY[q], (Py_ssize_t)strlen(POLICY[q])))
+                    found |= C4_POLICY;
+            break;
+        default: break;
+        }
+    }
+    return found;
+}
 static const Py_UCS4 END_ZH[] = {0x3002, 0xFF01, 0xFF1F, 0x2026, 0x201D, 0x300D, 0x300F, 0xFF0E, 0xFF1B, 0};
 static const Py_UCS4 TERMINAL[] = {'!', '.', '?', 0x2026, 0x3002, 0xFF01, 0xFF1F, 0xFF0E, 0xFF61, 0x061F, 0x0964,
                                    0x0965, 0x203C, 0x203D, 0x2047, 0x2048, 0x2049, 0xFE12, 0xFE52, 0xFE56, 0xFE57, 0};
@@ -656,6 +725,7 @@ static const Py_UCS4 ZH_PUNCT[] = {0xFF0C, 0x3002, 0xFF01, 0xFF1F, 0xFF1B, 0xFF1
 static Py_ssize_t remove_citations(Py_UCS4 *s, Py_ssize_t *n) {
     Py_ssize_t r = 0, w = 0, k = 0, len = *n;
     static const char *WORDS[] = {"edit]", "citation needed]", NULL};
+    static const Py_ssize_t WORD_LEN[] = {5, 16};
     while (r < len) {
         if (s[r] == '[') {
             Py_ssize_t j = r + 1;
@@ -663,7 +733,7 @@ static Py_ssize_t remove_citations(Py_UCS4 *s, Py_ssize_t *n) {
             Py_ssize_t end = -1;
             if (j < len && s[j] == ']') end = j + 1;
             for (int q = 0; end < 0 && WORDS[q]; q++) {
-                Py_ssize_t m = (Py_ssize_t)strlen(WORDS[q]);
+                Py_ssize_t m = WORD_LEN[q];
                 if (r + 1 + m <= len) {
                     Py_ssize_t x = 0;
                     while (x < m && s[r + 1 + x] == (Py_UCS4)WORDS[q][x]) x++;
@@ -740,14 +810,14 @@ static PyObject *signals(PyObject *self, PyObject *args) {
     Py_buffer stopbuf;
     if (!PyArg_ParseTuple(args, "UpOy*O|d", &text, &zh, &wordlist, &stopbuf, &recount, &zmin)) return NULL;
     PyObject *result = NULL;
-    Py_UCS4 *T = NULL, *buf = NULL, *low = NULL;
+    Py_UCS4 *T = NULL, *buf = NULL;
     Words W = {0};
     Lines L = {0};
     Table tab = {0};
     Dups dl = {0}, dp = {0}, df = {0};
-    Py_ssize_t *line_words = NULL, *line_alpha = NULL, *tokbuf = NULL;
+    Py_ssize_t *line_words = NULL, *line_alpha = NULL, *line_ns = NULL, *tokbuf = NULL;
     char *kb = NULL;
-    uint64_t *keys = NULL, *acc = NULL;
+    uint64_t *keys = NULL;
     int32_t *cum = NULL;
     long long out[N_OUT];
     double entropy = 0.0;
@@ -755,6 +825,7 @@ static PyObject *signals(PyObject *self, PyObject *args) {
     W.stops = stopbuf.buf;
     W.nstops = stopbuf.len / 8;
     if (W.nstops > 64) W.nstops = 64;
+    for (Py_ssize_t i = 0; i < W.nstops; i++) W.stop_bits[W.stops[i] >> 62] |= (uint64_t)1 << ((W.stops[i] >> 56) & 63);
 
     Py_ssize_t n = PyUnicode_GET_LENGTH(text);
     T = PyUnicode_AsUCS4Copy(text);
@@ -762,15 +833,37 @@ static PyObject *signals(PyObject *self, PyObject *args) {
     if (split_lines(T, n, &L) < 0) goto done;
     line_words = PyMem_Calloc(L.n + 1, sizeof(Py_ssize_t));
     line_alpha = PyMem_Calloc(L.n + 1, sizeof(Py_ssize_t));
-    if (!line_words || !line_alpha) { PyErr_NoMemory(); goto done; }
+    line_ns = PyMem_Calloc(L.n + 1, sizeof(Py_ssize_t));  /* non-space characters of each line */
+    if (!line_words || !line_alpha || !line_ns) { PyErr_NoMemory(); goto done; }
+
+    /* characters, and the longest run without a space (a chunk has at most as many tokens as characters) */
+    long long hashes = 0, ellipsis = 0, letters = 0, digits = 0, spaces = 0, nonspace = 0, han = 0, zpunct = 0;
+    Py_ssize_t longest = 0, run = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_UCS4 c = T[i];
+        if (run > longest) longest = run;
+        if (c < 128) {
+            if ((c | 32) >= 'a' && (c | 32) <= 'z') letters++;
+            else if (c >= '0' && c <= '9') digits++;
+            else if (c == '#') hashes++;
+            else if (c == '.' && i + 2 < n && T[i + 1] == '.' && T[i + 2] == '.') { ellipsis++; }
+            if (c == ' ' || (c >= 9 && c <= 13) || (c >= 28 && c <= 31)) { spaces++; run = 0; }
+            else { nonspace++; run++; }
+            if (c == '.' && i + 2 < n && T[i + 1] == '.' && T[i + 2] == '.') i += 2, nonspace += 2, run += 2;
+            continue;
+        }
+        if (c >= 0x4E00 && c <= 0x9FFF) { nonspace++; letters++; han++; run++; continue; }  /* the common Han block */
+        int sp = is_space(c);
+        if (sp) { spaces += c < 65536; run = 0; } else { nonspace++; run++; }
+        if (c < 65536) { if (is_alpha(c)) letters++; if (is_digit(c)) digits++; }
+        if (c == 0x2026) ellipsis++;
+        if (is_han(c)) { han++; if (c >= 65536) letters++; }
+        if (!sp && in_set(c, ZH_PUNCT)) zpunct++;
+    }
+    if (run > longest) longest = run;
 
     /* words, and how many fall on each line */
     if (!zh) {
-        Py_ssize_t longest = 0, run = 0;  /* a chunk has at most as many tokens as characters */
-        for (Py_ssize_t i = 0; i < n; i++) {
-            run = is_space(T[i]) ? 0 : run + 1;
-            if (run > longest) longest = run;
-        }
         tokbuf = PyMem_Malloc((2 * longest + 2) * sizeof(Py_ssize_t));
         if (!tokbuf) { PyErr_NoMemory(); goto done; }
         for (Py_ssize_t li = 0; li < L.n; li++) {
@@ -805,12 +898,14 @@ static PyObject *signals(PyObject *self, PyObject *args) {
     /* Gopher repetition */
     if (table_init(&tab, W.n + 1, 1) < 0) goto done;
     keys = PyMem_Malloc((W.n + 1) * sizeof(uint64_t));
-    acc = PyMem_Calloc(W.n + 1, sizeof(uint64_t));
     cum = cumlen(&W);
-    if (!keys || !acc || !cum) { if (!keys || !acc) PyErr_NoMemory(); goto done; }
-    for (Py_ssize_t i = 0; i < W.n; i++) acc[i] = W.h[i];  /* the 1-grams */
-    for (int k = 2; k <= 4; k++) out[17 + k - 2] = top_chars(&W, cum, k, acc, keys, &tab);
-    for (int k = 5; k <= 10; k++) out[20 + k - 5] = dup_chars(&W, cum, k, acc, keys, &tab);
+    if (!keys || !cum) { if (!keys) PyErr_NoMemory(); goto done; }
+    {
+        long long top[11], dup[11];
+        if (repetition(&W, cum, &tab, top, dup) < 0) goto done;
+        for (int k = 2; k <= 4; k++) out[17 + k - 2] = top[k];
+        for (int k = 5; k <= 10; k++) out[20 + k - 5] = dup[k];
+    }
 
     /* unique words and entropy over lower-cased non-symbol words, in first-seen order */
     if (W.nl) {
@@ -820,45 +915,21 @@ static PyObject *signals(PyObject *self, PyObject *args) {
         for (Py_ssize_t i = 0; i < W.nl; i++) {
             int fresh;
             size_t s = table_slot(&tab, W.lh[i], &fresh);
-            if (fresh) { tab.a[s] = 0; order[distinct++] = (int32_t)s; }
-            tab.a[s]++;
+            if (fresh) { tab.e[s].a = 0; order[distinct++] = (int32_t)s; }
+            tab.e[s].a++;
         }
         double sum = 0.0, total = (double)W.nl;
         for (Py_ssize_t i = 0; i < distinct; i++) {
-            double p = (double)tab.a[order[i]] / total;
+            double p = (double)tab.e[order[i]].a / total;
             sum += p * log(p);
         }
         entropy = -sum;
         out[42] = distinct;
     }
 
-    /* characters */
-    long long hashes = 0, ellipsis = 0, letters = 0, digits = 0, spaces = 0, nonspace = 0, han = 0, zpunct = 0;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        Py_UCS4 c = T[i];
-        if (c < 128) {
-            if ((c | 32) >= 'a' && (c | 32) <= 'z') letters++;
-            else if (c >= '0' && c <= '9') digits++;
-            else if (c == '#') hashes++;
-            else if (c == '.' && i + 2 < n && T[i + 1] == '.' && T[i + 2] == '.') { ellipsis++; }
-            if (c == ' ' || (c >= 9 && c <= 13) || (c >= 28 && c <= 31)) spaces++;
-            else nonspace++;
-            if (c == '.' && i + 2 < n && T[i + 1] == '.' && T[i + 2] == '.') i += 2, nonspace += 2;
-            continue;
-        }
-        if (c >= 0x4E00 && c <= 0x9FFF) { nonspace++; letters++; han++; continue; }  /* the common Han block */
-        int sp = is_space(c);
-        if (sp) spaces += c < 65536; else nonspace++;
-        if (c < 65536) { if (is_alpha(c)) letters++; if (is_digit(c)) digits++; }
-        if (c == 0x2026) ellipsis++;
-        if (is_han(c)) { han++; if (c >= 65536) letters++; }
-        if (!sp && in_set(c, ZH_PUNCT)) zpunct++;
-    }
-
     /* lines: Gopher bullets and ellipses, C4 rules, FineWeb on the lines C4 keeps, Chinese line lengths */
     buf = PyMem_Malloc((n + 1) * sizeof(Py_UCS4));
-    low = PyMem_Malloc((n + 1) * sizeof(Py_UCS4));
-    if (!buf || !low) { PyErr_NoMemory(); goto done; }
+    if (!buf) { PyErr_NoMemory(); goto done; }
     if (table_init(&df.t, L.n + 1, 0) < 0) goto done;
     long long bullets = 0, ell_lines = 0, zh_lines = 0, zh_line_chars = 0;
     long long c4_kept = 0, sentences = 0, no_term = 0, lorem = 0, curly = 0, js = 0, policy = 0, cites = 0;
@@ -875,29 +946,37 @@ static PyObject *signals(PyObject *self, PyObject *args) {
             zh_line_chars += len;
         }
         /* C4 */
-        Py_ssize_t chunks = 0, longest = 0;
+        Py_ssize_t chunks = 0, longest = 0, ns = 0;
+        int bracket = 0, brace = 0;  /* a '[' (a citation to remove?), a '{' */
         for (Py_ssize_t i = a; i < b;) {
             while (i < b && is_space(T[i])) i++;
             if (i >= b) break;
             Py_ssize_t j = i;
-            while (j < b && !is_space(T[j])) j++;
+            while (j < b && !is_space(T[j])) { bracket |= T[j] == '['; brace |= T[j] == '{'; j++; }
             chunks++;
+            ns += j - i;
             if (j - i > longest) longest = j - i;
             i = j;
         }
+        line_ns[li] = ns;
         if (len > 1000 && longest > 1000) continue;
-        memcpy(buf, T + a, len * sizeof(Py_UCS4));
+        const Py_UCS4 *line = T + a;  /* the line, or its copy without citations */
         Py_ssize_t m = len;
         int cited = 0;
-        for (Py_ssize_t i = 0; i < len; i++) if (buf[i] == '[') { cited = 1; break; }
-        if (cited) { Py_ssize_t k = remove_citations(buf, &m); cites += k; cited = k > 0; }
-        int ends = m > 0 && (buf[m - 1] == '.' || buf[m - 1] == '?' || buf[m - 1] == '!' || buf[m - 1] == '"' ||
-                             buf[m - 1] == '\'' || (zh && in_set(buf[m - 1], END_ZH)));
-        if (!ends || ends_with(buf, m, "...")) { no_term++; continue; }
+        if (bracket) {
+            memcpy(buf, T + a, len * sizeof(Py_UCS4));
+            Py_ssize_t k = remove_citations(buf, &m);
+            cites += k;
+            cited = k > 0;
+            line = buf;
+        }
+        int ends = m > 0 && (line[m - 1] == '.' || line[m - 1] == '?' || line[m - 1] == '!' || line[m - 1] == '"' ||
+                             line[m - 1] == '\'' || (zh && in_set(line[m - 1], END_ZH)));
+        if (!ends || ends_with(line, m, "...")) { no_term++; continue; }
         Py_ssize_t nw = zh ? line_words[li] : chunks;
         Py_ssize_t recounted = -1;
         if (cited) {  /* the words of the changed line */
-            PyObject *s = PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, buf, m);
+            PyObject *s = PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, line, m);
             if (!s) goto done;
             PyObject *r = PyObject_CallOneArg(recount, s);
             Py_DECREF(s);
@@ -908,16 +987,14 @@ static PyObject *signals(PyObject *self, PyObject *args) {
             if (zh) nw = recounted;
         }
         if (nw < 3) continue;
-        for (Py_ssize_t i = 0; i < m; i++) low[i] = lower1(buf[i]);
-        if (contains_lower(low, m, "lorem ipsum")) lorem = 1;
-        if (contains_lower(low, m, "javascript")) { js++; continue; }
-        for (Py_ssize_t i = 0; i < m; i++) if (buf[i] == '{') { curly = 1; break; }
-        int pol = 0;
-        for (int q = 0; POLICY[q] && !pol; q++) pol = contains_lower(low, m, POLICY[q]);
-        if (pol) { policy++; continue; }
-        sentences += sentence_ends(buf, m) + 1;
+        int found = c4_phrases(line, m);
+        if (found & C4_LOREM) lorem = 1;
+        if (found & C4_JS) { js++; continue; }
+        if (brace) curly = 1;  /* a '{' of the line (citations have none) */
+        if (found & C4_POLICY) { policy++; continue; }
+        sentences += sentence_ends(line, m) + 1;
         /* kept: FineWeb's line signals on it ("\n".join(kept).strip() only strips the first one) */
-        Py_UCS4 *kb = buf; Py_ssize_t km = m;
+        const Py_UCS4 *kb = line; Py_ssize_t km = m;
         if (c4_kept == 0) while (km > 0 && is_space(kb[0])) { kb++; km--; }
         c4_kept++;
         if (in_set(kb[km - 1], TERMINAL)) fw_punct++;
@@ -970,17 +1047,23 @@ static PyObject *signals(PyObject *self, PyObject *args) {
             if (!PyErr_Occurred()) PyErr_NoMemory();
             goto done;
         }
+        /* the spans' keys: a polynomial hash rolled one character on (equal spans, equal keys) */
+        const uint64_t B = 0x9E3779B97F4A7C15ULL | 1;
+        uint64_t top = 1, roll = 0;
+        for (int j = 0; j < 12; j++) top *= B;  /* B^12: the weight of a span's first character */
+        for (int j = 0; j < 13; j++) roll = roll * B + buf[j];
         for (Py_ssize_t i = 0; i < m; i++) {
-            wk[i] = hash_range(buf + i, 13);
+            if (i) roll = (roll - buf[i - 1] * top) * B + buf[i + 12];
+            wk[i] = mix64(roll ^ ((uint64_t)13 << 40));
             int fresh;
             size_t s = table_slot(&t13, wk[i], &fresh);
-            if (fresh) t13.a[s] = 0;
-            t13.a[s]++;
+            if (fresh) t13.e[s].a = 0;
+            t13.e[s].a++;
         }
         for (Py_ssize_t i = 0; i < m; i++) {
             int fresh;
             size_t s = table_slot(&t13, wk[i], &fresh);
-            if (t13.a[s] > 1) { cover[i]++; cover[i + 13]--; }
+            if (t13.e[s].a > 1) { cover[i]++; cover[i + 13]--; }
         }
         long long run = 0;
         for (Py_ssize_t i = 0; i < k; i++) { run += cover[i]; if (run) rep13++; }
@@ -997,8 +1080,11 @@ static PyObject *signals(PyObject *self, PyObject *args) {
             if (kb[li] != K_PROSE && kb[li] != K_NO_LETTERS) continue;  /* gristmill.text.prose.MEASURED */
             Py_ssize_t a = L.start[li], b = L.end[li];
             int zh_part = han && line_part(T + a, b - a, zmin).part != 2;  /* not OTHER_SCRIPT (no Han: 0.0) */
-            for (Py_ssize_t i = a; i < b; i++)
-                if (!is_space(T[i])) { p_chars++; if (zh_part) { p_zh_chars++; p_han += is_han(T[i]); } }
+            p_chars += line_ns[li];
+            if (zh_part) {
+                p_zh_chars += line_ns[li];
+                for (Py_ssize_t i = a; i < b; i++) p_han += is_han(T[i]);  /* a Han character is no space */
+            }
             p_lines++;
             p_words += line_words[li];
             p_alpha += line_alpha[li];
@@ -1034,11 +1120,11 @@ static PyObject *signals(PyObject *self, PyObject *args) {
     }
 done:
     PyBuffer_Release(&stopbuf);
-    PyMem_Free(T); PyMem_Free(buf); PyMem_Free(low);
+    PyMem_Free(T); PyMem_Free(buf);
     words_free(&W);
     PyMem_Free(L.start); PyMem_Free(L.end);
     table_free(&tab); table_free(&dl.t); table_free(&dp.t); table_free(&df.t);
-    PyMem_Free(line_words); PyMem_Free(line_alpha); PyMem_Free(kb); PyMem_Free(keys); PyMem_Free(acc); PyMem_Free(cum); PyMem_Free(tokbuf);
+    PyMem_Free(line_words); PyMem_Free(line_alpha); PyMem_Free(line_ns); PyMem_Free(kb); PyMem_Free(keys); PyMem_Free(cum); PyMem_Free(tokbuf);
     return result;
 }
 
@@ -1191,13 +1277,64 @@ static PyObject *count_cues(PyObject *self, PyObject *args) {
         next[k] = head[b];
         head[b] = k;
     }
+    /* ASCII first characters whose every cue must not follow an ASCII letter or digit (the usual word-start
+     * rule): positions inside a word are passed over without trying those cues */
+    unsigned char word_start[128] = {0};
+    for (int b = 0; b < 128; b++) {
+        if (head[b] < 0) continue;
+        int all = 1;
+        for (Py_ssize_t k = head[b]; k >= 0 && all; k = next[k]) {
+            if (!excl[k]) { all = 0; break; }
+            uint64_t seen = 0;  /* bits 0-25: a-z, 26-35: 0-9 */
+            int ek = PyUnicode_KIND(excl[k]);
+            const void *ed = PyUnicode_DATA(excl[k]);
+            for (Py_ssize_t i = 0, el = PyUnicode_GET_LENGTH(excl[k]); i < el; i++) {
+                Py_UCS4 e = PyUnicode_READ(ek, ed, i);
+                if (e >= 'a' && e <= 'z') seen |= (uint64_t)1 << (e - 'a');
+                else if (e >= '0' && e <= '9') seen |= (uint64_t)1 << (26 + e - '0');
+            }
+            all = seen == ((uint64_t)1 << 36) - 1;
+        }
+        word_start[b] = (unsigned char)all;
+    }
+    /* for each ASCII character (lower-cased when lower): 1 it starts a cue, 2 it starts only word-start cues,
+     * 4 it is an ASCII letter or digit to the word-start rule; runs of ASCII that start no cue are skipped */
+    unsigned char acls[128];
+    for (int c = 0; c < 128; c++) {
+        Py_UCS4 lc = lower ? lower1((Py_UCS4)c) : (Py_UCS4)c;
+        acls[c] = (unsigned char)((ascii[lc] ? (word_start[lc] ? 2 : 1) : 0) |
+                                  (((lc >= 'a' && lc <= 'z') || (lc >= '0' && lc <= '9')) ? 4 : 0));
+    }
     for (Py_ssize_t p = 0; p < n;) {
+        if (kind != PyUnicode_4BYTE_KIND) {
+            int pa = 0;  /* the character before p is a letter or digit (lower-cased when lower) */
+            if (p > 0) {
+                Py_UCS4 prev = PyUnicode_READ(kind, data, p - 1);
+                if (lower) prev = lower1(prev);
+                pa = (prev >= 'a' && prev <= 'z') || (prev >= '0' && prev <= '9');
+            }
+#define SKIP_ASCII(T) do { const T *s_ = (const T *)data; \
+                while (p < n && s_[p] < 128) { \
+                    unsigned f_ = acls[s_[p]]; \
+                    if ((f_ & 1) | ((f_ >> 1) & 1 & !pa)) break; \
+                    pa = (f_ >> 2) & 1; \
+                    p++; \
+                } } while (0)
+            if (kind == PyUnicode_1BYTE_KIND) SKIP_ASCII(Py_UCS1); else SKIP_ASCII(Py_UCS2);
+#undef SKIP_ASCII
+            if (p >= n) break;
+        }
         Py_UCS4 c0 = PyUnicode_READ(kind, data, p);
         if (lower) {
             if (c0 == 0x130 || c0 == 0x3A3) Py_RETURN_NONE;
             c0 = lower1(c0);
         }
         if (c0 < 128 ? !ascii[c0] : !((bloom >> ((c0 * 0x9E3779B1u) >> 26)) & 1)) { p++; continue; }
+        if (c0 < 128 && word_start[c0] && p > 0) {
+            Py_UCS4 prev = PyUnicode_READ(kind, data, p - 1);
+            if (lower) prev = lower1(prev);
+            if ((prev >= 'a' && prev <= 'z') || (prev >= '0' && prev <= '9')) { p++; continue; }
+        }
         Py_ssize_t best = -1, best_len = 0;
         int bucket = c0 < 128 ? (int)c0 : 128 + (int)((c0 * 0x9E3779B1u) >> 26);
         for (Py_ssize_t k = head[bucket]; k >= 0; k = next[k]) {
@@ -1390,6 +1527,35 @@ static PyObject *term_counts(PyObject *self, PyObject *args) {
     return out;
 }
 
+/* collapse_ws_utf8(text) -> bytes: " ".join(text.split()) encoded as UTF-8 with surrogatepass (exact dedup's
+ * "whitespace" key), in one pass without the list of words */
+static PyObject *collapse_ws_utf8(PyObject *self, PyObject *arg) {
+    if (!PyUnicode_Check(arg)) { PyErr_SetString(PyExc_TypeError, "a str"); return NULL; }
+    Py_ssize_t n = PyUnicode_GET_LENGTH(arg);
+    int kind = PyUnicode_KIND(arg);
+    const void *data = PyUnicode_DATA(arg);
+    PyObject *out = PyBytes_FromStringAndSize(NULL, n * (kind == PyUnicode_1BYTE_KIND ? 2 : kind == PyUnicode_2BYTE_KIND ? 3 : 4));
+    if (!out) return NULL;
+    unsigned char *o = (unsigned char *)PyBytes_AS_STRING(out), *start = o;
+    int gap = 0;  /* whitespace since the last word: one space before the next */
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        if (is_space(c)) { gap = o != start; continue; }
+        if (gap) { *o++ = ' '; gap = 0; }
+        if (c < 0x80) *o++ = (unsigned char)c;
+        else if (c < 0x800) { *o++ = (unsigned char)(0xC0 | (c >> 6)); *o++ = (unsigned char)(0x80 | (c & 0x3F)); }
+        else if (c < 0x10000) {
+            *o++ = (unsigned char)(0xE0 | (c >> 12)); *o++ = (unsigned char)(0x80 | ((c >> 6) & 0x3F));
+            *o++ = (unsigned char)(0x80 | (c & 0x3F));
+        } else {
+            *o++ = (unsigned char)(0xF0 | (c >> 18)); *o++ = (unsigned char)(0x80 | ((c >> 12) & 0x3F));
+            *o++ = (unsigned char)(0x80 | ((c >> 6) & 0x3F)); *o++ = (unsigned char)(0x80 | (c & 0x3F));
+        }
+    }
+    if (_PyBytes_Resize(&out, o - start) < 0) return NULL;
+    return out;
+}
+
 static PyObject *word_hash(PyObject *self, PyObject *arg) {
     if (!PyUnicode_Check(arg)) { PyErr_SetString(PyExc_TypeError, "a str"); return NULL; }
     Py_ssize_t n = PyUnicode_GET_LENGTH(arg);
@@ -1420,6 +1586,7 @@ static PyObject *init(PyObject *self, PyObject *args) {
 static PyMethodDef METHODS[] = {
     {"signals", signals, METH_VARARGS, "Counts behind the quality signals of one document."},
     {"word_hash", word_hash, METH_O, "The 64-bit hash signals() gives a word."},
+    {"collapse_ws_utf8", collapse_ws_utf8, METH_O, "' '.join(text.split()) as UTF-8 (surrogatepass)."},
     {"tokens", tokens, METH_O, "The words signals() counts for a non-Chinese text."},
     {"dsir_token_hashes", dsir_token_hashes, METH_O, "DSIR's 64-bit hashes of the words tokens() gives, as uint64 bytes."},
     {"term_counts", term_counts, METH_VARARGS, "Whole ASCII-letter words of a text, lower-cased, that are terms."},

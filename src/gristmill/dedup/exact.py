@@ -20,6 +20,7 @@ import xxhash
 
 from gristmill.contract import Result, Step, register
 from gristmill.params import param
+from gristmill.text.core import CORE
 
 _PUNCT = regex.compile(r"[\p{P}\p{S}]+")
 _DIGITS = regex.compile(r"\p{Nd}")
@@ -58,6 +59,14 @@ def normalise_key(value: str, ops: list[str]) -> str:
     return value
 
 
+def _key_bytes(ops: list[str]):
+    """The function from a key to the UTF-8 bytes that are hashed: its normalised form (:func:`normalise_key`),
+    in one pass of the C core for the default ``[whitespace]``."""
+    if list(ops) == ["whitespace"] and CORE is not None:
+        return CORE.collapse_ws_utf8
+    return lambda v: normalise_key(v, ops).encode("utf-8", "surrogatepass")
+
+
 def batch_decisions(decision: np.ndarray, offset: int, n: int) -> tuple[np.ndarray, np.ndarray]:
     """The rows of a batch (``offset`` … ``offset + n``) that a reduce decided on: a reject mask, and the decision
     rows (sorted by their first column, the row number) that fall in the batch."""
@@ -82,10 +91,11 @@ class ExactDedup(Step):
         p: ExactDedupParams = self.params
         values = table.column(p.key).to_pylist() if p.key in table.column_names else resolve(p.key).to_pylist()
         out = np.zeros((len(values), 2), dtype=np.uint64)
+        key_bytes = _key_bytes(p.normalize)
         for i, v in enumerate(values):
             if v is None:
                 continue
-            h = xxhash.xxh3_128_intdigest(normalise_key(str(v), p.normalize).encode("utf-8", "surrogatepass"))
+            h = xxhash.xxh3_128_intdigest(key_bytes(str(v)))
             out[i, 0] = h >> 64
             out[i, 1] = (h & 0xFFFFFFFFFFFFFFFF) | 1  # never (0, 0): that marks "no key"
         return out

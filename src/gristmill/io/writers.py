@@ -9,6 +9,7 @@ configured fields) and adds the signal columns. Each writer also records the typ
 from __future__ import annotations
 
 import gzip
+import itertools
 import os
 from typing import IO
 
@@ -88,8 +89,9 @@ class RecordWriter:
             self._sink = _open_text_sink(self.file.tmp, self.compression)
         dumps, opt = orjson.dumps, orjson.OPT_APPEND_NEWLINE | orjson.OPT_SERIALIZE_NUMPY
         for off in range(0, table.num_rows, SLICE_ROWS):  # a slice at a time: memory stays flat
-            recs = jsonl_records(table.slice(off, SLICE_ROWS), self.text_field, self.id_field)
-            self.type = ty.merge_rows(self.type, recs)
+            part = table.slice(off, SLICE_ROWS)
+            recs, heads = _records(part, self.text_field, self.id_field)
+            self.type = _merge_type(self.type, recs, heads, part)
             self._sink.write(b"".join([dumps(r, option=opt, default=str) for r in recs]))
 
     def close(self) -> bool:
@@ -155,14 +157,22 @@ def jsonl_bytes(table: pa.Table, text_field: str = "text", id_field: str = "id")
 def jsonl_records(table: pa.Table, text_field: str = "text", id_field: str = "id") -> list[dict]:
     """Rows as output records: the id, the original fields (from ``meta``) with the text in place, then
     every other column."""
+    return _records(table, text_field, id_field)[0]
+
+
+def _records(table: pa.Table, text_field: str, id_field: str) -> tuple[list[dict], list[int]]:
+    """:func:`jsonl_records`, and for each record how many of its first fields are not columns (-1 where a
+    column replaced an input field)."""
     names = table.column_names
     cols = {n: table.column(n).to_pylist() for n in names}
     ids, texts = cols.pop("id"), cols.pop("text", None)
     metas = cols.pop("meta", None)
     extra = list(cols.items())
+    names = [n for n, _ in extra]
+    rows = list(zip(*[v for _, v in extra], strict=True)) if extra else []
     dotted = "." in text_field  # text_field "": do not write the text (fine-tuning records)
     dotted_id = "." in id_field
-    out = []
+    out, heads = [], []
     for i in range(table.num_rows):
         rec = {} if dotted_id else {id_field: ids[i]}
         if texts is None:
@@ -182,10 +192,37 @@ def jsonl_records(table: pa.Table, text_field: str = "text", id_field: str = "id
             set_path(rec, text_field, texts[i])
         if dotted_id:
             set_path(rec, id_field, ids[i])
-        for name, values in extra:
-            rec[name] = values[i]
+        head = len(rec)
+        if extra:
+            rec.update(zip(names, rows[i], strict=True))
+            if len(rec) != head + len(names):
+                head = -1
+        heads.append(head)
         out.append(rec)
-    return out
+    return out, heads
+
+
+_PLAIN = {pa.bool_(): "bool", pa.int64(): "int", pa.int32(): "int", pa.float64(): "float", pa.float32(): "float",
+          pa.string(): "string", pa.large_string(): "string"}  # Arrow types whose values have one JSON type
+
+
+def _merge_type(acc: ty.Type, recs: list[dict], heads: list[int], table: pa.Table) -> ty.Type:
+    """``ty.merge_rows(acc, recs)`` for the records :func:`_records` made of ``table``, with the columns
+    besides ``id``, ``text`` and ``meta`` typed once per column where their Arrow type says what every
+    non-null value is (the same type, the fields in the same order: every record holds every column)."""
+    plain = {f.name: _PLAIN.get(f.type) for f in table.schema if f.name not in ("id", "text", "meta")}
+    if (len(recs) < 2 or not plain or None in plain.values() or -1 in heads
+            or not (acc == "null" or (isinstance(acc, dict) and "struct" in acc))):
+        return ty.merge_rows(acc, recs)
+    acc = ty.merge_rows(acc, recs[:1])  # the first record places every field
+    others = [dict(itertools.islice(r.items(), h)) for r, h in zip(recs[1:], heads[1:], strict=True)]
+    fields = dict(ty.merge_rows(acc, others)["struct"])
+    for name, t in plain.items():
+        col = table.column(name).slice(1)
+        if col.null_count < len(col):  # a non-null value of type t (a null is "null", which adds nothing)
+            cur = fields[name]
+            fields[name] = t if cur == "null" else ty.merge(cur, t)
+    return {"struct": fields}
 
 
 def write_quarantine(path: str, rows: list[dict]) -> ty.Type:
