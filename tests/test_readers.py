@@ -99,6 +99,20 @@ def test_ids_derive_from_source_and_offset_when_absent(tmp_path):
     assert [r["id"] for r in again] == [r["id"] for r in rows]
 
 
+def test_two_inputs_with_the_same_folder_name_get_different_ids(tmp_path):
+    """Folders ``a/data`` and ``b/data`` given together: derived ids must not collide (they did: both were
+    ``data/x.jsonl:0``); a lone input keeps its short name."""
+    for side, text in (("a", "来自甲的文档"), ("b", "a document from b")):
+        (tmp_path / side / "data").mkdir(parents=True)
+        (tmp_path / side / "data" / "x.jsonl").write_text(json.dumps({"text": text}, ensure_ascii=False) + "\n",
+                                                          encoding="utf-8")
+    shards = plan_shards([str(tmp_path / "a" / "data"), str(tmp_path / "b" / "data")])
+    ids = [r["id"] for sh in shards for rb in read_shard(sh, ReadOptions()) for r in rb.table.to_pylist()]
+    assert ids == ["a/data/x.jsonl:0", "b/data/x.jsonl:0"]
+    alone = plan_shards([str(tmp_path / "a" / "data")])
+    assert [sh.source for sh in alone] == ["data/x.jsonl"]
+
+
 def test_dotted_text_and_id_fields(tmp_path):
     rec = {"doc": {"body": "嵌套的正文", "meta": {"n": 1}}, "key": {"id": 7}, "url": "https://example.org"}
     p = tmp_path / "nested.jsonl"

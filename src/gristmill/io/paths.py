@@ -68,7 +68,36 @@ def list_inputs(paths: list[str], fmt: str = "auto") -> list[tuple[str, str, int
         raise GristmillError(f"no input files found in {', '.join(paths)}",
                              hint="inputs are .jsonl/.json/.parquet/.txt/.md/.csv/.tsv files, optionally "
                                   ".gz or .zst")
-    return [out[k] for k in sorted(out)]
+    return _unique_sources([out[k] for k in sorted(out)])
+
+
+def _unique_sources(rows: list[tuple]) -> list[tuple]:
+    """Give inputs that share a source name (two folders both called ``data``) names that differ, by
+    prefixing their parent folders until each is unique; ids derived from sources then never collide.
+    Inputs whose names are already unique keep them.
+
+    >>> [r[1] for r in _unique_sources([("/a/x/data", "data", 0, None), ("/b/y/data", "data", 0, None)])]
+    ['x/data', 'y/data']
+    """
+    names = [r[1] for r in rows]
+    depth = [0] * len(rows)
+    while True:
+        seen: dict[str, list[int]] = {}
+        for i, n in enumerate(names):
+            seen.setdefault(n, []).append(i)
+        clash = [i for group in seen.values() if len(group) > 1 for i in group]
+        if not clash:
+            return [(r[0], n, *r[2:]) for r, n in zip(rows, names, strict=True)]
+        grew = False
+        for i in clash:
+            parts = rows[i][0].split("://", 1)[-1].rstrip("/").split("/")
+            own = rows[i][1].count("/") + 1            # path components the name already has
+            depth[i] += 1
+            if depth[i] + own <= len(parts):
+                names[i] = "/".join(parts[-(own + depth[i]):])
+                grew = True
+        if not grew:                                   # identical paths cannot clash (dict keys); be safe
+            return [(r[0], n, *r[2:]) for r, n in zip(rows, names, strict=True)]
 
 
 def _tree_size(fs, root: str) -> int:

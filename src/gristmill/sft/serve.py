@@ -276,6 +276,7 @@ def make_server(model_path: str, host: str = "127.0.0.1", port: int = 8000, *, m
 
     class Server(ThreadingHTTPServer):
         daemon_threads = True
+        request_queue_size = 128  # listen backlog (socketserver's default of 5 refuses bursts of clients)
 
         def handle_error(self, request, client_address):  # a client that went away is not an error
             import sys
