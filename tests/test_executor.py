@@ -214,6 +214,10 @@ def test_filter_on_an_input_field_and_a_worker_error_reaches_the_user(tmp_path, 
     with pytest.raises(GristmillError, match=r"cannot evaluate .1 \+ lang > 0.: operation .add. does not apply") as e:
         run(str(bad), inputs=[str(tmp_path / "in.jsonl")], output=str(tmp_path / "o2"), workers=2, quiet=True)
     assert e.value.hint == "check the filter expressions in the recipe"
+    many = tmp_path / "bad-many.yaml"  # several tasks: the error of the run process's or a pool's task, no hang
+    many.write_text("input:\n  shard_size: 20KB\n" + bad.read_text())
+    with pytest.raises(GristmillError, match=r"cannot evaluate .1 \+ lang > 0."):
+        run(str(many), inputs=[str(tmp_path / "in.jsonl")], output=str(tmp_path / "o3"), workers=3, quiet=True)
 
 
 def test_unknown_files_in_an_input_folder_are_reported(tmp_path, en_docs):
@@ -223,3 +227,31 @@ def test_unknown_files_in_an_input_folder_are_reported(tmp_path, en_docs):
     assert m["counts"]["input"] == 3
     assert [p["problem"] for p in m["input_problems"]] == ["not read: unknown file type"]
     assert m["input_problems"][0]["path"].endswith("notes.rtf")
+
+
+def test_the_run_process_and_the_pool_share_every_stage_and_give_the_same_bytes(tmp_path, corpus):
+    """workers=3: the run process and a pool of two take tasks from one queue; each task ran once, and the
+    output is the bytes of a one-worker run. Each task's marker says where and when it ran (its timeline)."""
+    r = recipe_file(tmp_path)
+    one = run(r, inputs=[str(corpus)], output=str(tmp_path / "w1"), workers=1, quiet=True)
+    three = run(r, inputs=[str(corpus)], output=str(tmp_path / "w3"), workers=3, quiet=True)
+    assert tree_bytes(tmp_path / "w3") == tree_bytes(tmp_path / "w1") and three["counts"] == one["counts"]
+    markers = [json.loads(p.read_text()) for p in (tmp_path / "w3" / "_work" / "done").glob("s*.json")]
+    assert len(markers) == 3 * three["shards"]  # three stages (two global steps), every shard once
+    pids = {m["timing"]["pid"] for m in markers}
+    assert os.getpid() in pids and 2 <= len(pids) <= 3
+    for m in markers:
+        t = m["timing"]
+        assert t["start"] <= t["end"] and 0 <= t["cpu"] <= t["process_cpu"]
+    assert three["executor"] == {"kind": "local", "workers": 3}
+
+
+def test_a_stage_starts_its_largest_tasks_first():
+    from gristmill.exec.local import task_order
+    from gristmill.io.paths import Shard
+
+    shards = [Shard(i, f"f{i}", f"f{i}", "jsonl", None, 0, None, size) for i, size in enumerate([5, 9, 9, 1])]
+    assert [s.index for s in task_order(shards, 0, {})] == [1, 2, 0, 3]  # bytes of the shard; ties in order
+    kept = {(0, 0): {"text_bytes_out": 7}, (0, 1): {"text_bytes_out": 2}, (0, 2): {"text_bytes_out": 8},
+            (0, 3): {"text_bytes_out": 0}}
+    assert [s.index for s in task_order(shards, 1, kept)] == [2, 0, 1, 3]  # what the previous stage kept

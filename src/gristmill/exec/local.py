@@ -14,12 +14,13 @@ import contextlib
 import copy
 import datetime as dt
 import gc
-import multiprocessing as mp
 import os
 import shutil
 import sys
 import tempfile
+import threading
 import time
+from collections import deque
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from functools import partial
 
@@ -30,6 +31,7 @@ from gristmill.exec import durable
 from gristmill.exec import manifest as mf
 from gristmill.exec.lock import LOCK_NAME, FolderLock, die_with_parent
 from gristmill.exec.plan import stages as cut_stages
+from gristmill.exec.pool import default_workers, prestart, start_forkserver
 from gristmill.exec.progress import Reporter, Slots, SlotWriter, worker_init
 from gristmill.exec.task import Layout, run_task
 from gristmill.io.paths import plan_shards, unrecognised_files
@@ -43,13 +45,6 @@ OUTPUT_ENTRIES = ("kept", "rejected", "quarantine", "_work", "manifest.json", "_
                   "README.md")
 
 
-def default_workers() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not Linux
-        return os.cpu_count() or 1
-
-
 def run(recipe: Recipe | str | os.PathLike | None = None, *, inputs: list[str] | None = None,
         output: str | None = None, workers: int | None = None, resume: bool = True, quiet: bool = False,
         reporter: Reporter | None = None, executor: str = "local", address: str | None = None) -> dict:
@@ -60,6 +55,8 @@ def run(recipe: Recipe | str | os.PathLike | None = None, *, inputs: list[str] |
     """
     if executor not in ("local", "ray"):
         raise GristmillError(f"unknown executor {executor!r}", hint="local or ray")
+    workers = workers or default_workers()
+    prestart(workers, executor)  # the pool's forkserver imports beside the recipe check and the planning below
     if isinstance(recipe, Recipe):
         recipe = copy.deepcopy(recipe)
     else:  # what `gristmill run` checks: the schema and every column, against a sample of the input
@@ -73,7 +70,6 @@ def run(recipe: Recipe | str | os.PathLike | None = None, *, inputs: list[str] |
     if not recipe.input.paths:
         raise GristmillError("the recipe names no input", hint="pass --input PATH (or set input.paths)")
     durable.configure(recipe.output.fsync)
-    workers = workers or default_workers()
     reporter = reporter or Reporter(quiet=quiet)
     configure_inputs(recipe.input.paths, recipe.input.storage_options)
     shards = plan_shards(recipe.input.paths, recipe.input.format, recipe.input.shard_size)
@@ -110,16 +106,21 @@ def _run_locked(recipe: Recipe, root: str, local: bool, fs, out_path: str, shard
     reporter.start(len(stages) * len(shards), sum(s.size for s in shards), already=len(markers))
     ex = make_executor(executor, workers, address)
     ex.on_batch = reporter.batch  # per-batch progress from the tasks (where the executor supports it)
+    from gristmill.report.run_report import ProfileParts
+
+    profiles = ProfileParts()  # the tasks' report profiles, read while the run waits for the next task
     try:
         for st in stages:
             if st.apply is not None:
                 _reduce(layout, st.apply, len(shards), ex.pmap)
-            pending = [sh for sh in shards if (st.index, sh.index) not in markers]
+            pending = task_order([sh for sh in shards if (st.index, sh.index) not in markers], st.index, markers)
             label = ", ".join(s.label for s in ([st.apply] if st.apply else []) + st.maps) or "read"
             reporter.stage(st.index, len(stages), label, pending=pending, markers=markers)
             for counts in ex.tasks(recipe, st, pending, root, len(shards)):
                 markers[(st.index, counts["shard"])] = counts
                 reporter.task_done(counts)
+                if recipe.output.report and workers > 1:  # one worker: no other task to overlap, read at the end
+                    profiles.read(layout.profile(st.index, counts["shard"]))
     except KeyboardInterrupt:
         reporter.stop()
         raise GristmillError("interrupted", hint="run the same command again to resume where it stopped") from None
@@ -152,7 +153,8 @@ def _run_locked(recipe: Recipe, root: str, local: bool, fs, out_path: str, shard
     if recipe.output.report:
         from gristmill.report import write_run_report
 
-        write_run_report(root, manifest, [layout.profile(st.index, sh.index) for st in stages for sh in shards])
+        write_run_report(root, manifest, [layout.profile(st.index, sh.index) for st in stages for sh in shards],
+                         loaded=profiles.parts)
         for name in REPORT_FILES:
             if os.path.exists(os.path.join(root, name)):
                 durable.sync_file(os.path.join(root, name))
@@ -172,22 +174,42 @@ def _run_locked(recipe: Recipe, root: str, local: bool, fs, out_path: str, shard
 
 
 class LocalExecutor:
-    """Tasks in a forkserver process pool on this machine (in-process with one worker)."""
+    """Tasks on this machine: with ``workers`` > 1, the run's own process and a forkserver pool of
+    ``workers - 1`` processes take a stage's tasks from one queue, each as it gets free (the run process starts
+    on the first task at once, while the pool's processes start). One pool serves every stage of a run, so its
+    processes keep their imports and built steps. One worker, or a stage of one task: all in this process."""
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
+        self._pool = self._slots = None
 
     def tasks(self, recipe, stage, shards, root, n_shards):
-        return _execute(recipe, stage, shards, root, min(self.workers, max(len(shards), 1)), n_shards,
-                        getattr(self, "on_batch", None))
+        on_batch = getattr(self, "on_batch", None)
+        if self.workers <= 1 or len(shards) <= 1:
+            return (run_task(recipe, stage, sh, root, n_shards, on_batch) for sh in shards)
+        if self._pool is None:
+            ctx = start_forkserver()
+            self._slots = Slots(ctx, n_shards)  # workers write (docs, bytes) per batch; read here between waits
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.workers - 1, mp_context=ctx, initializer=worker_init,
+                initargs=(self._slots.array, partial(_worker_start, os.getpid(), dict(os.environ))))
+        return _execute(self._pool, self.workers - 1, self._slots, recipe, stage, shards, root, n_shards, on_batch)
 
-    pmap = staticmethod(lambda fn, items: [fn(x) for x in items])
+    def pmap(self, fn, items) -> list:
+        """``[fn(x) for x in items]``, in order; on the pool's processes when the run has two or more (a global
+        step's reduce: exact dedup's bucket groups, MinHash's partitions), else in this process."""
+        items = list(items)
+        if self._pool is None or self.workers < 3 or len(items) <= 1:
+            return [fn(x) for x in items]
+        return list(self._pool.map(fn, items))
 
     def describe(self) -> dict:
         return {"kind": "local", "workers": self.workers}
 
     def close(self) -> None:
-        pass
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
 
 
 def make_executor(kind: str, workers: int, address: str | None):
@@ -221,29 +243,95 @@ def lean_gc():
             gc.unfreeze()
 
 
-def _execute(recipe, stage, shards, root, workers, n_shards, on_batch=None):
-    if not shards:
-        return
-    if workers <= 1:
-        for sh in shards:
-            yield run_task(recipe, stage, sh, root, n_shards, on_batch)
-        return
-    ctx = mp.get_context("forkserver")
-    ctx.set_forkserver_preload(["gristmill.exec.task"])
-    slots = Slots(ctx, n_shards)  # workers write (docs, bytes) per batch; read here between waits
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=worker_init,
-                             initargs=(slots.array, partial(_worker_start, os.getpid(), dict(os.environ)))) as pool:
-        futures = {pool.submit(run_task, recipe, stage, sh, root, n_shards, SlotWriter()) for sh in shards}
-        try:
-            while futures:
-                done, futures = wait(futures, timeout=0.25, return_when=FIRST_COMPLETED)
+def task_order(shards: list, stage: int, markers: dict) -> list:
+    """The order a stage's tasks start in: the largest input first (the shard's bytes for the first stage, the
+    text bytes the previous stage kept for it after), so that a file's short last shard runs last, where it
+    fills the stage's tail instead of leaving workers idle while a large one finishes. Outputs do not depend
+    on the order."""
+    def size(sh) -> int:
+        prev = markers.get((stage - 1, sh.index)) if stage else None
+        return prev.get("text_bytes_out", 0) if prev else sh.size
+    return sorted(shards, key=lambda sh: (-size(sh), sh.index))
+
+
+POLL = 0.25  # seconds between reads of the pool's progress counters and finished tasks
+
+
+def _execute(pool, pool_workers: int, slots, recipe, stage, shards, root, n_shards, on_batch=None):
+    """Yield the counts of each of the stage's tasks as it finishes. One queue in task order: a pool process
+    that finishes a task gets the next one at once (a callback in the pool's thread submits it), and this
+    process runs the next one itself whenever it is free; no task waits while a process is idle. The first
+    submissions go from a thread: the first one waits for the forkserver, this process need not."""
+    slots.reset()
+    queue = deque(shards)
+    lock = threading.Lock()
+    running: set = set()
+    finished: deque = deque()
+    state = {"stop": False, "submitting": 0, "error": None}
+
+    def top_up(done=None) -> None:
+        while True:
+            with lock:
+                if done is not None:
+                    running.discard(done)
+                    if not done.cancelled():
+                        finished.append(done)
+                    done = None
+                if state["stop"] or not queue or len(running) + state["submitting"] >= pool_workers:
+                    return
+                shard = queue.popleft()
+                state["submitting"] += 1
+            try:
+                f = pool.submit(run_task, recipe, stage, shard, root, n_shards, SlotWriter())
+            except Exception as e:  # a broken pool: the shard goes back, this process reports the error
+                with lock:
+                    queue.appendleft(shard)
+                    state["submitting"] -= 1
+                    state["error"] = e
+                return
+            with lock:
+                state["submitting"] -= 1
+                running.add(f)
+            f.add_done_callback(top_up)
+
+    last = [0.0]
+
+    def batch(shard: int, docs: int, nbytes: int) -> None:  # this process's own task: progress, and the pool's
+        if on_batch is not None:
+            on_batch(shard, docs, nbytes)
+            if time.perf_counter() - last[0] >= POLL:
+                last[0] = time.perf_counter()
                 slots.poll(on_batch)
-                for f in done:
-                    yield f.result()
-        except BaseException:
-            for f in futures:
+
+    threading.Thread(target=top_up, name="gristmill-submit", daemon=True).start()
+    try:
+        while True:
+            with lock:
+                if state["error"] is not None:
+                    raise state["error"]
+                done = list(finished)
+                finished.clear()
+                mine = queue.popleft() if queue else None
+                waiting, submitting = set(running), state["submitting"]
+            if done:
+                slots.poll(on_batch)  # a task's last counters are written before its result arrives
+            for f in done:
+                yield f.result()
+            if mine is not None:
+                yield run_task(recipe, stage, mine, root, n_shards, batch)
+            elif waiting:
+                wait(waiting, timeout=POLL, return_when=FIRST_COMPLETED)
+                slots.poll(on_batch)
+            elif submitting:
+                time.sleep(0.005)
+            elif not done:
+                return
+    except BaseException:
+        with lock:
+            state["stop"] = True
+            for f in running:
                 f.cancel()
-            raise
+        raise
 
 
 def _worker_start(run_pid: int, env: dict) -> None:

@@ -53,6 +53,11 @@ class Slots:
         self._view = np.frombuffer(self.array, dtype=np.int64)
         self._seen = np.zeros_like(self._view)
 
+    def reset(self) -> None:
+        """Zero every slot (a new stage, no task running)."""
+        self._view[:] = 0
+        self._seen[:] = 0
+
     def poll(self, on_batch) -> None:
         if on_batch is None:
             return

@@ -109,7 +109,9 @@ def run_task(recipe: Recipe, stage: Stage, shard: Shard, root: str, n_shards: in
     """Run ``stage`` over ``shard``; returns (and writes as a marker) the task's counts.
 
     With ``output.report`` on, the task also writes a :class:`~gristmill.report.profile.Profile` of the
-    documents it kept (final stage) and rejected, sized for a run of ``n_shards`` shards.
+    documents it kept (final stage) and rejected, sized for a run of ``n_shards`` shards. The counts' ``timing``
+    says where and when it ran: process id, start and end (epoch seconds, before the profile and the marker
+    are written), CPU seconds of the task and of its process so far.
     """
     configure_inputs(recipe.input.paths, recipe.input.storage_options)  # in this worker process
     durable.configure(recipe.output.fsync)
@@ -121,7 +123,7 @@ def run_task(recipe: Recipe, stage: Stage, shard: Shard, root: str, n_shards: in
 
 def _run_task(recipe: Recipe, stage: Stage, shard: Shard, layout: Layout, n_shards: int = 1,
               progress=None) -> dict:
-    t0 = time.perf_counter()
+    t0, c0, started = time.perf_counter(), time.process_time(), time.time()
     out = recipe.output
     i = shard.index
     maps = [_built(s) for s in stage.maps]
@@ -242,6 +244,8 @@ def _run_task(recipe: Recipe, stage: Stage, shard: Shard, layout: Layout, n_shar
                            **({"notes": dict(sorted(v["notes"].items()))} if "notes" in v else {})}
                        for k, v in stats.items()}
     counts["seconds"] = time.perf_counter() - t0
+    counts["timing"] = {"pid": os.getpid(), "start": started, "end": time.time(),
+                        "cpu": time.process_time() - c0, "process_cpu": time.process_time()}
     if profile is not None:
         _write_marker(layout.profile(stage.index, i), profile.to_dict())
     durable.fault("profile")

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from gristmill.report import bias, diversity, svg
 from gristmill.report.profile import LEN_BINS, Profile
 from gristmill.report.thresholds import rule_sources
@@ -111,12 +113,12 @@ ONE_BIN = 0.9       # a histogram whose largest bin holds more than this share i
 MIN_LANG_SAMPLE = 20  # sampled documents a language needs for histograms of its own
 
 
-def _hist(vals: dict[str, list[float]], marks: list[dict]) -> dict:
-    edges, log_x = svg.bins_for(vals["kept"] + vals["rejected"], [t["value"] for t in marks])
+def _hist(kept: np.ndarray, rejected: np.ndarray, marks: list[dict]) -> dict:
+    edges, log_x = svg.bins_for(np.concatenate([kept, rejected]), [t["value"] for t in marks])
     out = {"thresholds": marks, "edges": [round(e, 6) for e in edges], "log_x": log_x,
-           "sampled": len(vals["kept"]) + len(vals["rejected"])}
-    for k in ("kept", "rejected"):
-        out[k] = svg.counts(vals[k], edges, log_x)
+           "sampled": len(kept) + len(rejected)}
+    for k, v in (("kept", kept), ("rejected", rejected)):
+        out[k] = svg.counts(v, edges, log_x)
     totals = [a + b for a, b in zip(out["kept"], out["rejected"], strict=True)]
     out["log_y"] = bool(sum(totals)) and max(totals) > ONE_BIN * sum(totals) and sum(1 for t in totals if t) > 1
     return out
@@ -130,23 +132,29 @@ def signals(profile: Profile, thresholds: list[dict]) -> list[dict]:
     for it in items:
         by_lang[it["lang"]] = by_lang.get(it["lang"], 0) + 1
     langs = [lg for lg, c in sorted(by_lang.items(), key=lambda kv: -kv[1]) if c >= MIN_LANG_SAMPLE and lg][:4]
+    kinds = np.array([it["kind"] for it in items], dtype=object)
+    item_langs = np.array([it["lang"] for it in items], dtype=object)
+    is_kind = {k: kinds == k for k in ("kept", "rejected")}
+    is_lang = {lg: item_langs == lg for lg in langs}
     out = []
     for name in sorted(profile.signals):
         st = profile.signals[name]
         marks = [t for t in thresholds if t["signal"] == name]
-        vals = {k: [it["signals"][name] for it in items if it["kind"] == k and it["signals"].get(name) is not None]
-                for k in ("kept", "rejected")}
-        row = {"name": name, **_hist(vals, marks)}
+        # a sampled document without the signal (absent or NaN in its shard) has none here: NaN, then left out
+        col = np.array([it["signals"].get(name, np.nan) for it in items], dtype=np.float64)
+        has = ~np.isnan(col)
+        row = {"name": name, **_hist(col[is_kind["kept"] & has], col[is_kind["rejected"] & has], marks)}
         for k in ("kept", "rejected"):
             s = st.get(k)
             row[f"{k}_stats"] = ({"n": s["n"], "mean": round(s["sum"] / s["n"], 6), "min": s["min"],
                                   "max": s["max"]} if s and s["n"] else None)
         row["by_lang"] = []
         for lg in langs:
-            lv = {k: [it["signals"][name] for it in items if it["kind"] == k and it["lang"] == lg
-                      and it["signals"].get(name) is not None] for k in ("kept", "rejected")}
-            if len(lv["kept"]) + len(lv["rejected"]) >= 5:
-                row["by_lang"].append({"lang": lg, **_hist(lv, [t for t in marks if t.get("lang") in (None, lg)])})
+            m = has & is_lang[lg]
+            kept, rejected = col[m & is_kind["kept"]], col[m & is_kind["rejected"]]
+            if len(kept) + len(rejected) >= 5:
+                row["by_lang"].append({"lang": lg, **_hist(kept, rejected,
+                                                           [t for t in marks if t.get("lang") in (None, lg)])})
         out.append(row)
     return out
 

@@ -45,11 +45,36 @@ def write_report(root: str, manifest: dict | None, profile: Profile, *, title: s
     return out
 
 
-def write_run_report(root: str, manifest: dict, profile_paths: list[str]) -> str:
-    """Merge the tasks' profiles into ``profile.json`` and write the report."""
-    parts = [_read(p) for p in profile_paths if os.path.exists(p)]
+class ProfileParts:
+    """The tasks' profiles, read by the run process as each task finishes (between its own tasks, not all
+    at the end when every worker is idle), for :func:`write_run_report`. Sampled documents that can no longer be in the merged samples (hash at or above
+    the lowest rate of any part read so far: the merge keeps only those below the lowest rate of all) are
+    dropped as soon as they are known, so the run holds a fraction of them; the merge is the same."""
+
+    SAMPLES = ("sample", "texts")
+
+    def __init__(self) -> None:
+        self.parts: dict[str, dict] = {}
+        self.tau = dict.fromkeys(self.SAMPLES, 1.0)
+
+    def read(self, path: str) -> None:
+        if not os.path.exists(path):
+            return
+        d = self.parts[path] = _read(path)
+        for key in self.SAMPLES:
+            lower = d[key]["tau"] < self.tau[key]
+            self.tau[key] = min(self.tau[key], d[key]["tau"])
+            for part in (self.parts.values() if lower else [d]):
+                part[key]["items"] = [x for x in part[key]["items"] if x[0] < self.tau[key]]
+
+
+def write_run_report(root: str, manifest: dict, profile_paths: list[str], loaded: dict | None = None) -> str:
+    """Merge the tasks' profiles into ``profile.json`` and write the report. ``loaded``: profiles already read
+    (path -> its JSON, e.g. :attr:`ProfileParts.parts`); all merge in the order of ``profile_paths``."""
+    loaded = loaded or {}
+    parts = [loaded[p] if p in loaded else _read(p) for p in profile_paths if p in loaded or os.path.exists(p)]
     profile = Profile.merge(parts)
-    _write(os.path.join(root, "profile.json"), orjson.dumps(finite(profile.to_dict())))
+    _write(os.path.join(root, "profile.json"), orjson.dumps(profile.to_dict()))  # orjson: NaN, inf -> null
     return write_report(root, manifest, profile, title=manifest["recipe"]["name"])
 
 

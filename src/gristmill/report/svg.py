@@ -13,6 +13,8 @@ from __future__ import annotations
 import html
 import math
 
+import numpy as np
+
 COLORS = {"kept": "#2e7d32", "rejected": "#c62828", "input": "#546e7a", "documents": "#1565c0"}
 PALETTE = ["#1565c0", "#ef6c00", "#6a1b9a", "#00838f", "#ad1457", "#558b2f", "#4e342e", "#37474f"]
 # common CJK fonts by platform, so Chinese labels render wherever one of them is installed (see docs/report.md)
@@ -168,39 +170,51 @@ def histogram(series: dict[str, list[float]], edges: list[float], *, marks: list
     return "".join(out)
 
 
-def bins_for(values: list[float], marks: list[float] = (), n: int = 30) -> tuple[list[float], bool]:
-    """Bin edges covering the values and the marks; log10 edges when positive values span > 3 decades."""
-    vals = [v for v in values if v is not None and math.isfinite(v)]
-    allv = vals + [m for m in marks if math.isfinite(m)]
-    if not allv:
+def _finite(values) -> np.ndarray:
+    """The finite values of a list (None allowed) or array, as float64."""
+    if not isinstance(values, np.ndarray):
+        values = np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+    values = values.astype(np.float64, copy=False)
+    return values[np.isfinite(values)]
+
+
+def bins_for(values, marks=(), n: int = 30) -> tuple[list[float], bool]:
+    """Bin edges covering the values (a list or an array) and the marks; log10 edges when positive values
+    span > 3 decades."""
+    vals = _finite(values)
+    fm = [float(m) for m in marks if math.isfinite(m)]
+    allv = np.concatenate([vals, np.array(fm, dtype=np.float64)])
+    if not len(allv):
         return [0.0, 1.0], False
-    lo, hi = min(allv), max(allv)
-    pos = [v for v in allv if v > 0]
-    if lo >= 0 and pos and max(pos) / min(pos) > 1000 and sum(1 for v in vals if v > 0) >= 0.9 * len(vals):
-        a, b = math.floor(math.log10(min(pos)) * 10) / 10, math.ceil(math.log10(max(pos)) * 10) / 10 + 0.1
+    lo, hi = float(allv.min()), float(allv.max())
+    pos = allv[allv > 0]
+    if lo >= 0 and len(pos) and float(pos.max()) / float(pos.min()) > 1000 \
+            and int(np.count_nonzero(vals > 0)) >= 0.9 * len(vals):
+        p0, p1 = float(pos.min()), float(pos.max())
+        a, b = math.floor(math.log10(p0) * 10) / 10, math.ceil(math.log10(p1) * 10) / 10 + 0.1
         return [a + (b - a) * i / n for i in range(n + 1)], True
     if hi == lo:
         hi = lo + 1
     if len(vals) >= 20:  # a long tail squeezes the rest into one bin: the last bin takes values above p99
-        p99 = sorted(vals)[int(0.99 * (len(vals) - 1))]
+        p99 = float(np.sort(vals)[int(0.99 * (len(vals) - 1))])
         if hi - lo > 4 * (p99 - lo) > 0:
-            hi = max([p99] + [m for m in marks if math.isfinite(m)])
-    if all(float(v).is_integer() for v in allv) and hi - lo < n:
+            hi = max([p99] + fm)
+    if bool(np.all(np.floor(allv) == allv)) and hi - lo < n:
         return [lo - 0.5 + i for i in range(int(hi - lo) + 2)], False
     return [lo + (hi - lo) * i / n for i in range(n + 1)], False
 
 
-def counts(values: list[float], edges: list[float], log_x: bool = False) -> list[int]:
-    """How many values fall in each bin (the last bin includes its right edge)."""
-    out = [0] * (len(edges) - 1)
-    lo, hi, n = edges[0], edges[-1], len(edges) - 1
-    for v in values:
-        if v is None or not math.isfinite(v):
-            continue
-        if log_x:
-            if v <= 0:
-                continue
-            v = math.log10(v)
-        k = int((v - lo) / (hi - lo) * n) if hi > lo else 0
-        out[min(max(k, 0), n - 1)] += 1
-    return out
+def counts(values, edges: list[float], log_x: bool = False) -> list[int]:
+    """How many values (a list or an array) fall in each bin (the last bin includes its right edge)."""
+    n = len(edges) - 1
+    lo, hi = edges[0], edges[-1]
+    v = _finite(values)
+    if log_x:  # math.log10, value by value: the same bin edges as math gives, to the last bit
+        v = np.array([math.log10(x) for x in v[v > 0].tolist()], dtype=np.float64)
+    if not len(v):
+        return [0] * n
+    if hi > lo:
+        k = np.clip((v - lo) / (hi - lo) * n, 0, n - 1).astype(np.int64)  # truncates toward zero, as int()
+    else:
+        k = np.zeros(len(v), dtype=np.int64)
+    return np.bincount(k, minlength=n).tolist()
