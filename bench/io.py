@@ -13,6 +13,8 @@ Rows (each measurement in its own process, repeated ``--repeat`` times: median, 
   shards in turn, and both write the same documents;
 - ``zh: orjson`` / ``zh: default w1``: the same on the Chinese documents of the input (when a
   ``plain.meta.jsonl`` with a ``lang`` per line lies beside it, as the peer-bench corpus has);
+- ``zh x4: orjson`` / ``zh x4: default w1`` (``--scale``): the Chinese part 4 times over, built the same
+  way as the ``x4`` rows, where the run's start-up (imports, models, report) weighs 4 times less;
 - ``x4: identity`` / ``x4: default w1`` (``--scale``): a file 4 times the input built from distinct documents,
   so that exact dedup keeps them and every step sees 4 times the work: copy k > 0 of each document gets a new
   id and k-dependent character substitutions (about one character in 200, each replaced by another
@@ -324,6 +326,10 @@ def main() -> None:
             row(f"x{a.scale}: orjson", "orjson", big, rep)
             row(f"x{a.scale}: identity", "identity", big, rep)
             row(f"x{a.scale}: default w1", "default", big, rep, 1, 128 * 10**6)
+            if zh:  # the Chinese part is small (~10 MB): start-up is a large share of it; x N shows the rate
+                zbig = build_scaled(zh, a.scale, tmp)
+                row(f"zh x{a.scale}: orjson", "orjson", zbig, rep)
+                row(f"zh x{a.scale}: default w1", "default", zbig, rep, 1, 128 * 10**6)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print(f"\nmachine: {os.cpu_count()} cores; shard size for the default w1/w2 rows: {shard / 1e6:.0f} MB\n")

@@ -117,13 +117,16 @@ def fit_file(path: str, *, fresh_process: bool = False, **params):
     reports a NaN (fasttext 0.10.4 now and then stops on a NaN on the same input); from the third try on
     with half the learning rate of the try before (some inputs give a NaN at that rate every time). When every
     try in this process gives a NaN, one more runs at the first rate in a fresh process (seen: a process where
-    every try failed while a new one trained the same file at once); ``fresh_process`` goes there directly."""
+    every try failed while a new one trained the same file at once); ``fresh_process`` goes there directly.
+    The model's ``lr_used`` is the rate that trained it."""
     import fasttext
 
     for attempt in range(0 if fresh_process else NAN_RETRIES + 1):
         try:
             lr = params.get("lr", 0.1) * 0.5 ** max(0, attempt - 1)
-            return fasttext.train_supervised(input=path, thread=1, verbose=0, **(params | {"lr": lr}))
+            model = fasttext.train_supervised(input=path, thread=1, verbose=0, **(params | {"lr": lr}))
+            model.lr_used = lr  # the rate that trained it (lower than asked after NaN retries)
+            return model
         except RuntimeError as e:
             if "NaN" not in str(e):
                 raise GristmillError(f"fastText training failed: {e}", hint="try a lower lr") from e
@@ -149,7 +152,9 @@ def _fit_in_child(path: str, params: dict):
         if r.returncode or not os.path.exists(out):
             last = (r.stderr.strip().splitlines() or ["no output"])[-1]
             raise GristmillError(f"fastText training failed: {last}", hint="try a lower lr")
-        return fasttext.load_model(out)
+        model = fasttext.load_model(out)
+        model.lr_used = params.get("lr", 0.1)
+        return model
 
 
 def train(positive: list[str], negative: list[str], model_path: str, *, positive_label: str = "pos",
