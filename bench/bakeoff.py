@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The bake-off: one bilingual corpus cleaned five ways, each trained with the same budget and seeds.
 
-    python bench/bakeoff.py [--en-mb 3 --zh-mb 3] [--preset cpu-tiny --tokens 200000 --seeds 0,1,2]
+    python bench/bakeoff.py [--en-mb 2 --zh-mb 2] [--preset cpu-small --tokens 307200 --seeds 0,1,2]
+                            [--shares en=0.5,zh=0.5 | raw | as-produced] [--reuse] [--variants datatrove,gristmill]
 
 1. **Corpus**: a seeded sample of the peer-bench corpus (``/work/peers/corpus/plain.jsonl``: Debian documentation,
    man pages, Python docs, handbooks, fortunes, English and Chinese) of ``--en-mb``/``--zh-mb`` MB, plus the web
@@ -20,8 +21,14 @@
 
 Then ``gristmill ablate ablations/bakeoff.yaml`` (budget, seeds and preset from the flags) trains every
 variant, scores ``en-domains``/``zh-domains`` per domain, correlates raw's quality signals with per-document
-bits per byte, and this script prints the table. With CUDA present the defaults grow (``gpu-small``, 20M
-tokens, 10x the data). Data goes to ``ablations/.data/bakeoff``, results to ``ablations/.data/bakeoff/results``.
+bits per byte (on ``--corr-docs`` documents), and this script prints the table. By default every variant is
+first mixed to the same token share per language (``--shares en=0.5,zh=0.5``; ``raw``: raw's shares;
+``as-produced``: each tool's own mix), so a tool that drops a language is compared on the documents it kept,
+repeated as often as the budget needs (the table gives the epochs per language), not on how much of the
+language it kept. The CPU default (``cpu-small``, 307,200 tokens = 75 steps) is what three seeds of five variants
+fit in about 1.5 hours on a shared 2-core machine. With CUDA present the defaults grow (``gpu-small``, 20M
+tokens, 10x the data). Data goes to ``ablations/.data/bakeoff``, results to ``ablations/.data/bakeoff/results``
+(``bakeoff.md``: the table; ``results.md``: per domain, data per language, signal correlations).
 """
 
 from __future__ import annotations
@@ -181,22 +188,39 @@ def classifier_variant(raw_kept: Path, shared: Path, work: Path, out: Path, keep
 
 
 def table(r: dict) -> str:
-    """variant, docs/tokens per language, en and zh bits per byte, difference from raw with its noise."""
-    lines = ["| variant | en docs | en tokens | zh docs | zh tokens | epochs | en bpb | zh bpb | en Δ vs raw | zh Δ vs raw |",
-             "|---|---:|---:|---:|---:|---:|---|---|---|---|"]
+    """variant; per language docs and tokens available, share of the training tokens and the epochs that
+    implies; en and zh bits per byte; difference from raw with its noise."""
+    lines = ["| variant | en docs | en tokens | zh docs | zh tokens | en:zh trained | en epochs | zh epochs | en bpb | "
+             "zh bpb | en Δ vs raw | zh Δ vs raw |", "|---|---:|---:|---:|---:|---:|---:|---:|---|---|---|---|"]
     for v in r["variants"]:
         d = r["data"][v]
-        bl = d.get("by_lang") or {}
+        bl, sh, ep = d.get("by_lang") or {}, d.get("train_share"), d.get("epochs_by_lang")
+        if sh is None:  # results from before equal shares: as produced
+            by = (d.get("tokens_by") or {}).get("lang") or {}
+            sh = {k: n / max(d.get("tokens") or 1, 1) for k, n in by.items()}
+            ep = {k: d.get("epochs") or 0 for k in by}
         cells = []
         for e in ("en", "zh"):
             c = next((c for c in r["comparisons"] if c["variant"] == v and c["eval"] == e), None)
-            cells.append("–" if c is None else f"{c['diff_bpb']:+.4f} ± {c['se']:.4f}{' *' if c['significant'] else ''}")
+            cells.append("–" if c is None or c["se"] is None else
+                         f"{c['diff_bpb']:+.4f} ± {c['se']:.4f}{' *' if c['significant'] else ''}")
         t = {e: r["table"][v][e] for e in ("en", "zh")}
         lines.append(f"| {v} | {bl.get('en', {}).get('docs', 0):,} | {bl.get('en', {}).get('tokens', 0):,} | "
-                     f"{bl.get('zh', {}).get('docs', 0):,} | {bl.get('zh', {}).get('tokens', 0):,} | {d.get('epochs') or 0:.2f} | "
+                     f"{bl.get('zh', {}).get('docs', 0):,} | {bl.get('zh', {}).get('tokens', 0):,} | "
+                     f"{round(100 * sh.get('en', 0))}:{round(100 * sh.get('zh', 0))} | "
+                     f"{ep.get('en', 0):.2f} | {ep.get('zh', 0):.2f} | "
                      f"{t['en']['mean']:.4f} ± {t['en']['std']:.4f} | {t['zh']['mean']:.4f} ± {t['zh']['std']:.4f} | "
                      f"{cells[0]} | {cells[1]} |")
     return "\n".join(lines)
+
+
+def parse_shares(text: str) -> dict[str, float] | str | None:
+    """``en=0.5,zh=0.5`` -> weights; ``as-produced`` -> None; anything else names a variant (``raw``)."""
+    if text in ("as-produced", "none", ""):
+        return None
+    if "=" not in text:
+        return text
+    return {k.strip(): float(x) for k, x in (p.split("=") for p in text.split(","))}
 
 
 def main() -> None:
@@ -215,9 +239,15 @@ def main() -> None:
     ap.add_argument("--peer-bench", type=Path, default=SHARED / "peer-bench")
     ap.add_argument("--en-mb", type=float, default=20.0 if cuda else 2.0)
     ap.add_argument("--zh-mb", type=float, default=9.0 if cuda else 2.0)
-    ap.add_argument("--preset", default="gpu-small" if cuda else "cpu-tiny")
-    ap.add_argument("--tokens", type=int, default=20_000_000 if cuda else 150_000)
+    ap.add_argument("--preset", default="gpu-small" if cuda else "cpu-small")
+    ap.add_argument("--tokens", type=int, default=20_000_000 if cuda else 307_200)
     ap.add_argument("--seeds", default="0,1,2")
+    ap.add_argument("--shares", default="en=0.5,zh=0.5", help="token share per language every variant is mixed "
+                    "to before packing (en=0.5,zh=0.5); a variant's name (raw): its shares; as-produced: each "
+                    "variant's own mix")
+    ap.add_argument("--corr-docs", type=int, default=3000, help="documents of raw scored for the signal "
+                    "correlations (a hash-seeded sample; 0: all)")
+    ap.add_argument("--variants", default="", help="only these variants (comma-separated; raw is always kept)")
     ap.add_argument("--shared-per-file", type=int, default=0, help="at most this many documents per shared file "
                     "(0: all; for a quick check)")
     ap.add_argument("--clf-keep", type=float, default=0.3)
@@ -226,7 +256,13 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=ROOT / "ablations" / ".data" / "bakeoff" / "results")
     ap.add_argument("--reuse", action="store_true", help="keep the prepared data if it is there")
     ap.add_argument("--skip-data-juicer", action="store_true")
+    ap.add_argument("--table-only", action="store_true", help="print the table of the results in --out (after "
+                    "each round of seeds, or at the end) and stop")
     a = ap.parse_args()
+    if a.table_only:
+        r = json.loads((a.out / "results.json").read_text())
+        print(table(r) + ("\n\n(partial: not every seed has run yet)" if r.get("partial") else ""))
+        return
     t0 = time.perf_counter()
     d = a.data
     d.mkdir(parents=True, exist_ok=True)
@@ -260,8 +296,15 @@ def main() -> None:
     spec = yaml.safe_load((ROOT / "ablations" / "bakeoff.yaml").read_text(encoding="utf-8"))
     spec["train"] = {"preset": a.preset, "tokens": a.tokens}
     spec["seeds"] = [int(s) for s in a.seeds.split(",")]
+    spec["shares"] = parse_shares(a.shares)
+    if spec["shares"] is None:
+        del spec["shares"]
+    spec["correlate"] = {**spec.get("correlate", {}), "max_docs": a.corr_docs or None}
     if "error" in prep.get("data-juicer", {"error": "skipped"}):
         spec["variants"] = [v for v in spec["variants"] if v["name"] != "data-juicer"]
+    if a.variants:
+        keep = {"raw", *a.variants.split(",")}
+        spec["variants"] = [v for v in spec["variants"] if v["name"] in keep]
     def abs_(p: str) -> str:  # the file's .data/bakeoff/… paths, in --data
         return str((d / p.removeprefix(".data/bakeoff/")).resolve())
 
@@ -281,9 +324,13 @@ def main() -> None:
     print()
     print("(* = the difference exceeds twice its seed-noise standard error)")
     print(f"\npreparation {prep_s:.0f} s, ablation {train_s:.0f} s, total {time.perf_counter() - t0:.0f} s "
-          f"({a.preset}, {a.tokens:,} tokens x {len(spec['seeds'])} seeds); details in {a.out}/results.md")
+          f"({a.preset}, {a.tokens:,} tokens x {len(spec['seeds'])} seeds, shares {a.shares}); "
+          f"details in {a.out}/results.md")
     (a.out / "bakeoff.json").write_text(json.dumps({"prepare": prep, "table": table(r), "prep_seconds": round(prep_s),
-                                                    "ablate_seconds": round(train_s)}, indent=2, ensure_ascii=False))
+                                                    "ablate_seconds": round(train_s), "argv": sys.argv[1:],
+                                                    "preset": a.preset, "tokens": a.tokens, "shares": a.shares,
+                                                    "seeds": spec["seeds"]}, indent=2, ensure_ascii=False))
+    (a.out / "bakeoff.md").write_text(table(r) + "\n")
 
 
 if __name__ == "__main__":

@@ -110,3 +110,76 @@ def test_bundled_multi_domain_sets_are_large_enough():
         assert len(evalsets.domains(docs)[name]) == 4
     # the web domain is the original set, so old results stay comparable
     assert evalsets.domains(docs)["en-domains"]["web"] == evalsets.bundled()["en"]
+
+
+@pytest.fixture(scope="module")
+def equal_shares(tmp_path_factory):
+    """Two variants with very different language mixes, trained at equal token shares (50/50)."""
+    from gristmill.ablate.runner import ablate
+
+    d = tmp_path_factory.mktemp("shares")
+    en = read_jsonl(shared("text_en/c4_sample_shared.jsonl"))[:80]
+    zh = read_jsonl(shared("text_zh/chinesewebtext_cc2021_43_shared.jsonl"))[:40]
+    rows = [{"id": f"en-{i}", "text": r["text"][:1500], "lang": "en"} for i, r in enumerate(en)]
+    rows += [{"id": f"zh-{i}", "text": r["text"][:600], "lang": "zh"} for i, r in enumerate(zh)]
+    write_jsonl(d / "raw.jsonl", rows)
+    # "a tool that removed nearly all Chinese": every English document, 3 Chinese ones
+    few = [r for r in rows if r["lang"] == "en"] + [r for r in rows if r["lang"] == "zh"][:3]
+    write_jsonl(d / "few-zh.jsonl", few)
+    spec = d / "shares.yaml"
+    spec.write_text(json.dumps({
+        "name": "shares", "data": {"paths": [str(d / "raw.jsonl")]}, "shares": {"en": 1, "zh": 1},
+        "tokenizer": {"vocab_size": 800, "sample_docs": 300}, "train": {"preset": "cpu-tiny", "tokens": 24000},
+        "eval": ["en", "zh"], "seeds": [0],
+        "variants": [{"name": "raw", "recipe": "none"}, {"name": "few-zh", "data": str(d / "few-zh.jsonl")}]}))
+    return ablate(str(spec), str(d / "out"), workers=1, quiet=True), d / "out", few
+
+
+def test_equal_shares_mix_every_variant_to_the_same_language_shares(equal_shares):
+    r, out, few = equal_shares
+    for v in ("raw", "few-zh"):
+        m = json.loads((out / "variants" / v / "shards" / "manifest.json").read_text())
+        by = m["tokens_by"]["lang"]
+        assert set(by) == {"en", "zh"}
+        for lang in ("en", "zh"):  # the packed data, what training reads
+            assert abs(by[lang] / m["tokens"] - 0.5) < 0.04, (v, by)
+        mix = r["data"][v]["shares"]["mix"]
+        assert mix["epochs"]["en"] == pytest.approx(1.0, abs=0.02)  # the language with more: used whole, once
+        assert mix["epochs"]["zh"] > 1 and m["tokens"] >= 24000  # the other repeated; at least the budget
+        assert r["data"][v]["shares"]["weights"] == {"en": 0.5, "zh": 0.5}
+    few_zh = r["data"]["few-zh"]
+    avail = sum(len(x["text"].encode()) for x in few if x["lang"] == "zh")
+    assert few_zh["by_lang"]["zh"]["docs"] == 3 and few_zh["by_lang"]["zh"]["bytes"] == avail
+    ep = few_zh["epochs_by_lang"]
+    assert ep["zh"] > 10 * ep["en"] and ep["zh"] > 3  # the 3 Chinese documents are repeated many times
+    # per language: the budget's share over the tokens available
+    trained = json.loads((out / "cells/few-zh/seed-0.json").read_text())["train"]["tokens_trained"]
+    assert ep["zh"] == pytest.approx(trained * few_zh["train_share"]["zh"] / few_zh["by_lang"]["zh"]["tokens"],
+                                     rel=1e-2)
+    assert r["data"]["raw"]["epochs_by_lang"]["zh"] < ep["zh"]
+    md = (out / "results.md").read_text()
+    assert "share trained / epochs" in md and "same token shares per language (en 1, zh 1" in md
+
+
+def test_as_produced_is_the_default(bake):
+    r, out, _ = bake
+    assert r["data"]["raw"]["shares"] is None
+    ep = r["data"]["peer"]["epochs_by_lang"]
+    assert ep["en"] == ep["zh"] == pytest.approx(r["data"]["peer"]["epochs"], rel=1e-2)
+
+
+def test_shares_may_name_a_variant_whose_shares_every_variant_gets(equal_shares, tmp_path):
+    from gristmill.ablate.runner import ablate
+
+    _, out, _ = equal_shares
+    spec = json.loads((out.parent / "shares.yaml").read_text())
+    spec.update(shares="raw", train={"preset": "cpu-tiny", "tokens": 2048},
+                tokenizer={"path": str(out / "tokenizer.json")})
+    path = tmp_path / "ref.yaml"
+    path.write_text(json.dumps(spec))
+    r = ablate(str(path), str(tmp_path / "out"), workers=1, quiet=True)
+    raw = r["data"]["raw"]["by_lang"]
+    want = raw["zh"]["tokens"] / (raw["zh"]["tokens"] + raw["en"]["tokens"])
+    for v in ("raw", "few-zh"):
+        assert r["data"][v]["shares"]["weights"]["zh"] == pytest.approx(want, abs=1e-4)
+        assert r["data"][v]["train_share"]["zh"] == pytest.approx(want, abs=0.04)

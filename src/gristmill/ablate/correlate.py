@@ -78,11 +78,32 @@ def _num(v) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
 
-def score(train_jsonl: str, model: str, out: str, *, max_chars: int = 2000, workers: int | None = None,
-          quiet: bool = True) -> list[dict]:
-    """Quality signals and ``ppl_bpb`` of every document in ``train_jsonl`` (rows without their text)."""
+def sample(train_jsonl: str, out: str, max_docs: int, seed: int = 0) -> str:
+    """A hash-seeded sample of at most ``max_docs`` documents of ``train_jsonl`` (the same for a seed), as a file."""
+    import xxhash
+
+    with open(train_jsonl, "rb") as f:
+        lines = [line for line in f if line.strip()]
+    if len(lines) <= max_docs:
+        return train_jsonl
+    keys = [xxhash.xxh3_64_intdigest(str(orjson.loads(x).get("id")).encode(), seed=seed) for x in lines]
+    pick = sorted(sorted(range(len(lines)), key=keys.__getitem__)[:max_docs])
+    os.makedirs(out, exist_ok=True)
+    path = os.path.join(out, "sample.jsonl")
+    with open(path, "wb") as f:
+        f.writelines(lines[i] for i in pick)
+    return path
+
+
+def score(train_jsonl: str, model: str, out: str, *, max_chars: int = 2000, max_docs: int | None = None,
+          workers: int | None = None, quiet: bool = True) -> list[dict]:
+    """Quality signals and ``ppl_bpb`` of every document in ``train_jsonl`` (or a hash-seeded sample of
+    ``max_docs``), as rows without their text."""
     import gristmill
     from gristmill.recipe import parse_recipe
+
+    if max_docs:
+        train_jsonl = sample(train_jsonl, out + ".sample", int(max_docs))
 
     recipe = parse_recipe({"output": {"format": "jsonl", "report": False},
                            "steps": [{"step": "quality"},

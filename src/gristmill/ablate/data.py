@@ -10,6 +10,18 @@ A variant's data is either built by a recipe from the ablation's ``data`` (or it
 True
 >>> data_of({"name": "dt", "data": "x/", "text_field": "content"}, {})
 {'paths': ['x/'], 'text_field': 'content'}
+
+**Equal language shares** (``shares`` in the ablation file): after decontamination, a variant's documents go
+through the ``mix`` step (unit tokens, the shared tokenizer, by ``lang``) to the target token share per
+language (the one with the most tokens for its share used whole, the others repeated, no cap on repeats; at
+least the training budget in all), so every variant trains on the same
+share of each language; a variant that kept little of a language repeats it (the epochs per language say how
+many times). :func:`share_weights` resolves the setting:
+
+>>> share_weights({"en": 1, "zh": 3}, {"en": 10, "zh": 5, "und": 2})
+({'en': 0.25, 'zh': 0.75}, [])
+>>> share_weights("raw", {"en": 30, "zh": 0}, reference={"en": 100, "zh": 300})
+({'en': 1.0}, ['zh'])
 """
 
 from __future__ import annotations
@@ -41,6 +53,46 @@ def data_of(variant: dict, spec: dict) -> dict:
         if k in variant:
             d[k] = variant[k]
     return d
+
+
+def share_weights(shares, available: dict[str, int], reference: dict[str, int] | None = None
+                  ) -> tuple[dict[str, float], list[str]]:
+    """(target share per language, the target languages this variant has none of).
+
+    ``shares`` maps languages to weights, or names a variant whose token shares (``reference``: tokens per
+    language) are the target. A language the variant lacks cannot be mixed in: it is left out and the
+    others renormalised, and it is returned so the results can say so."""
+    if isinstance(shares, str):
+        shares = dict(reference or {})
+    w = {str(k): float(v) for k, v in (shares or {}).items() if v and float(v) > 0}
+    missing = sorted(k for k in w if available.get(k, 0) <= 0)
+    w = {k: v for k, v in w.items() if k not in missing}
+    total = sum(w.values())
+    return {k: round(v / total, 6) for k, v in sorted(w.items())} if total else {}, missing
+
+
+def lang_tokens(train_jsonl: str, tokenizer) -> dict[str, int]:
+    """Tokens per ``lang`` of a JSONL file's documents (one EOS each, as packed; ``mix_repeats`` ignored)."""
+    from gristmill.tokenize.tokenizer import encode_lengths, load_tokenizer
+
+    tok = load_tokenizer(tokenizer) if isinstance(tokenizer, str) else tokenizer
+    out: dict[str, int] = {}
+    batch: list[tuple[str, str]] = []
+
+    def flush() -> None:
+        for (lang, _), n in zip(batch, encode_lengths(tok, [t for _, t in batch]), strict=True):
+            out[lang] = out.get(lang, 0) + n + 1
+        batch.clear()
+
+    with open(train_jsonl, "rb") as f:
+        for line in f:
+            if line.strip():
+                rec = orjson.loads(line)
+                batch.append((str(rec.get("lang") or "und"), rec.get("text") or ""))
+                if len(batch) >= 2000:
+                    flush()
+    flush()
+    return out
 
 
 def _get(rec: dict, path: str):

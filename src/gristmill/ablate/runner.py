@@ -38,6 +38,18 @@ packing, every variant's data loses the exact and near copies of any evaluation 
 ``data.json`` → ``eval_overlap``; the documents in ``variants/V/train/eval_overlap.jsonl``);
 ``decontam: {threshold: 0.8, ngram: 5}`` tunes it.
 
+**Equal language shares**: ``shares: {en: 0.5, zh: 0.5}`` (or ``shares: VARIANT``, that variant's token
+shares) mixes every variant's decontaminated data to those token shares per language before packing (the
+``mix`` step, unit tokens, repeats uncapped, other languages left out; the language with the most tokens for
+its share used whole, the others repeated to their share, at least the budget in all), so
+that a variant does not win a language only because it kept more of it. ``data.json`` then gives per language
+the tokens available, the share trained on and the epochs the budget implies (``epochs_by_lang``: a variant
+that kept 15 documents of a language repeats them many times). Without ``shares`` each variant trains on its
+data as produced.
+
+Cells are trained seed by seed (every variant's seed 0, then seed 1 …) and the results are rewritten after each
+round, so a run stopped early leaves complete rounds.
+
 **Which signals matter**: ``correlate: true`` (or ``{variant: NAME, max_chars: 2000}``) scores every document
 of the baseline variant with the ``quality`` signals and its seed's proxy model (``perplexity``) and reports
 the Spearman correlation of each numeric signal with bits per byte, per language (``gristmill.ablate.correlate``).
@@ -59,7 +71,8 @@ from gristmill.ablate import data as vdata
 from gristmill.errors import GristmillError
 
 TOP = {"name", "description", "data", "tokenizer", "train", "eval", "seeds", "variants", "compare_to", "correlate",
-       "decontam"}
+       "decontam", "shares"}
+UNCAPPED = 1e9  # max_epochs of the shares mix: a language is repeated as often as its share of the budget needs
 
 
 def load_spec(path: str) -> dict:
@@ -190,8 +203,47 @@ def _fingerprint(paths: list[str]) -> str:
     return h.hexdigest()
 
 
-def _build(spec: dict, v: dict, tok: str, vdir: str, index, *, workers, quiet: bool, say) -> dict:
-    """Build, decontaminate and pack one variant's data (unless done before with the same recipe)."""
+def _budget(spec: dict) -> int:
+    from gristmill.train.presets import PRESETS
+
+    tr = spec["train"]
+    return int(tr.get("tokens") or PRESETS[tr.get("preset", "cpu-tiny")].tokens)
+
+
+def _mix_to_shares(spec: dict, train_dir: str, tok: str, vdir: str, available: dict[str, int],
+                   docs: dict[str, int], reference, *, workers, quiet: bool) -> tuple[str, dict]:
+    """Mix ``train.jsonl`` to the ablation's language shares in tokens; (what to pack, what was done).
+
+    The total is the larger of the budget and the amount at which the language with the most tokens for its
+    share is used whole: nothing is left out that training could have read, and the languages with less are
+    repeated to their share (training then reads budget × share of each, whatever the total)."""
+    import gristmill
+    from gristmill.recipe import parse_recipe
+
+    weights, missing = vdata.share_weights(spec["shares"], available, reference)
+    if not weights:
+        raise GristmillError(f"{vdir}: none of the languages of shares ({spec['shares']}) is in this variant")
+    budget = _budget(spec)
+    # the mix step counts tokens without the EOS that packing adds: one per document
+    total = max(float(budget), max((available[k] - docs.get(k, 0)) / w for k, w in weights.items()))
+    recipe = parse_recipe({"output": {"format": "jsonl", "report": False, "text_field": "text"},
+                           "steps": [{"step": "mix", "by": "lang", "unit": "tokens", "tokenizer": tok,
+                                      "weights": weights, "total": total, "max_epochs": UNCAPPED,
+                                      "seed": 0}]}, "<shares>")
+    m = gristmill.run(recipe, inputs=[os.path.join(train_dir, "train.jsonl")], output=os.path.join(vdir, "mixed"),
+                      workers=workers, resume=False, quiet=quiet)
+    mix = m.get("global_steps", {}).get("mix") or {}
+    info = {"target": spec["shares"] if isinstance(spec["shares"], str) else dict(spec["shares"]),
+            "weights": weights, "missing": missing, "budget": budget, "total": round(total),
+            "left_out": {k: v for k, v in available.items() if k not in weights},
+            "mix": {k: mix.get(k) for k in ("available", "target", "achieved", "shares", "epochs", "documents_in",
+                                            "documents_out")}}
+    return os.path.join(vdir, "mixed", "kept"), info
+
+
+def _build(spec: dict, v: dict, tok: str, vdir: str, index, *, workers, quiet: bool, say,
+           reference: dict[str, int] | None = None) -> dict:
+    """Build, decontaminate, (mix to the shares and) pack one variant's data (unless done before the same way)."""
     import gristmill
     from gristmill.tokenize.pack import pack
 
@@ -203,7 +255,11 @@ def _build(spec: dict, v: dict, tok: str, vdir: str, index, *, workers, quiet: b
     changed = not os.path.exists(rpath) or Path(rpath).read_text(encoding="utf-8") != text
     Path(rpath).write_text(text, encoding="utf-8")
     kpath = os.path.join(vdir, "build.key")
+    shares = spec.get("shares")
     stamp = f"{index.key} {_fingerprint(_paths(spec, data))}"  # eval sets, settings and the input files
+    if shares:
+        stamp += " " + json.dumps({"shares": shares, "budget": _budget(spec), "reference": reference,
+                                   "total": "the language with most used whole"}, sort_keys=True)
     stale = changed or not os.path.exists(kpath) or Path(kpath).read_text() != stamp
     shards = os.path.join(vdir, "shards")
     if stale or not os.path.exists(os.path.join(vdir, "data.json")):
@@ -211,18 +267,84 @@ def _build(spec: dict, v: dict, tok: str, vdir: str, index, *, workers, quiet: b
         m = gristmill.run(rpath, inputs=_paths(spec, data), output=os.path.join(vdir, "data"), workers=workers,
                           resume=not changed, quiet=quiet)
         lf = data.get("lang_field") or "lang"
-        ov = vdata.split_eval_overlap(os.path.join(vdir, "data", "kept"), os.path.join(vdir, "train"), index,
+        train_dir = os.path.join(vdir, "train")
+        ov = vdata.split_eval_overlap(os.path.join(vdir, "data", "kept"), train_dir, index,
                                       "lang" if lf == "auto" else lf)
-        tm = pack([os.path.join(vdir, "train", "train.jsonl")], tok, shards, seed=0)
-        for lang, n in (tm["tokens_by"].get("lang") or {}).items():
-            ov["by_lang"].setdefault(lang, {"docs": 0, "bytes": 0})["tokens"] = n
+        by_lang = ov.pop("by_lang")
+        mixed = None
+        if shares:
+            available = vdata.lang_tokens(os.path.join(train_dir, "train.jsonl"), tok)
+            for lang, n in available.items():
+                by_lang.setdefault(lang, {"docs": 0, "bytes": 0})["tokens"] = n
+            src, mixed = _mix_to_shares(spec, train_dir, tok, vdir, available,
+                                        {k: x["docs"] for k, x in by_lang.items()},
+                                        available if shares == v["name"] else reference, workers=workers,
+                                        quiet=quiet)
+        else:
+            src = os.path.join(train_dir, "train.jsonl")
+        tm = pack([src], tok, shards, seed=0)
+        packed = tm["tokens_by"].get("lang") or {}
+        for lang, n in packed.items():
+            if not shares:
+                by_lang.setdefault(lang, {"docs": 0, "bytes": 0})["tokens"] = n
+        share = {lang: round(n / max(tm["tokens"], 1), 5) for lang, n in packed.items()}
         with open(os.path.join(vdir, "data.json"), "w") as f:
             json.dump({"counts": m["counts"], "tokens": tm["tokens"], "tokens_by": tm["tokens_by"],
-                       "by_lang": ov.pop("by_lang"), "eval_overlap": ov,
+                       "by_lang": by_lang, "train_share": share, "shares": mixed, "eval_overlap": ov,
                        "mix": m.get("global_steps", {}).get("mix")}, f, indent=2, ensure_ascii=False)
         Path(kpath).write_text(stamp)
     with open(os.path.join(vdir, "data.json")) as f:
         return json.load(f)
+
+
+def epochs(dinfo: dict, tokens_trained: int) -> tuple[float, dict[str, float]]:
+    """(epochs overall, per language) that ``tokens_trained`` implies: passes over the tokens available.
+
+    >>> epochs({"tokens": 100, "train_share": {"en": 0.5, "zh": 0.5},
+    ...         "by_lang": {"en": {"tokens": 1000}, "zh": {"tokens": 10}}, "shares": {}}, 200)
+    (0.198, {'en': 0.1, 'zh': 10.0})
+    """
+    bl = dinfo.get("by_lang") or {}
+    avail = sum(x.get("tokens", 0) for x in bl.values()) if dinfo.get("shares") is not None else dinfo["tokens"]
+    per = {lang: round(tokens_trained * s / bl[lang]["tokens"], 3)
+           for lang, s in (dinfo.get("train_share") or {}).items() if bl.get(lang, {}).get("tokens")}
+    return round(tokens_trained / max(avail, 1), 3), per
+
+
+def _cell(spec: dict, v: dict, seed: int, dinfo: dict, out: str, evals: dict, corr_variant, *, quiet: bool,
+          say, progress_every: float) -> dict:
+    """Train and score one (variant, seed), or load it when done before with the same settings and data."""
+    from gristmill.train.trainer import train
+
+    tr = spec["train"]
+    shards = os.path.join(out, "variants", v["name"], "shards")
+    cpath = os.path.join(out, "cells", v["name"], f"seed-{seed}.json")
+    mdir = cpath[:-len(".json")] + ".model" if (v["name"] == corr_variant and seed == spec["seeds"][0]) else None
+    key = {"train": tr, "eval": sorted(evals), "seed": seed, "tokens": dinfo["tokens"]}
+    if spec.get("shares"):
+        key["shares"] = spec["shares"]
+    if os.path.exists(cpath) and (mdir is None or os.path.exists(os.path.join(mdir, "model.pt"))):
+        with open(cpath) as f:
+            cell = json.load(f)
+        if cell.get("key") == key:
+            say(f"[{v['name']} seed {seed}] done before: skipped")
+            return cell
+    say(f"[{v['name']} seed {seed}] training {tr.get('preset', 'cpu-tiny')} for "
+        f"{tr.get('tokens') or 'the preset'} tokens")
+    r = train(shards, preset=tr.get("preset", "cpu-tiny"), tokens=tr.get("tokens"), seed=seed,
+              eval_sets=evals, overrides=tr.get("overrides"), device=tr.get("device"), quiet=quiet,
+              progress_every=progress_every, label=f"{v['name']} seed {seed}", out=mdir,
+              log_path=cpath[:-len(".json")] + ".train_log.jsonl")
+    cell = {"variant": v["name"], "seed": seed, "key": key, "data": dinfo, "eval": _scores(r), "train": {
+                k: r[k] for k in ("preset", "params", "steps", "tokens_trained", "train_seconds",
+                                  "tokens_per_second", "loss_first", "loss_last", "device")}}
+    cell["train"]["epochs"], cell["train"]["epochs_by_lang"] = epochs(dinfo, r["tokens_trained"])
+    os.makedirs(os.path.dirname(cpath), exist_ok=True)
+    tmp = cpath + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(cell, f, indent=2, ensure_ascii=False)
+    os.replace(tmp, cpath)
+    return cell
 
 
 def ablate(path: str, out: str | None = None, *, workers: int | None = None, quiet: bool = False,
@@ -233,7 +355,6 @@ def ablate(path: str, out: str | None = None, *, workers: int | None = None, qui
     ETA; a line every ``progress_every`` s when not a terminal); each cell's training log is written beside
     the cell, ``cells/VARIANT/seed-N.train_log.jsonl``."""
     from gristmill.train.eval_decontam import EvalIndex
-    from gristmill.train.trainer import train
 
     spec = load_spec(path)
     out = out or os.path.join("ablations", spec["name"])
@@ -244,45 +365,27 @@ def ablate(path: str, out: str | None = None, *, workers: int | None = None, qui
     dc = spec.get("decontam") or {}
     index = EvalIndex(whole, n=int(dc.get("ngram", 5)), threshold=float(dc.get("threshold", 0.8)))
     tok = _train_tokenizer(spec, out)
-    tr = spec["train"]
     corr = spec.get("correlate")
     corr = ({} if corr is True else dict(corr)) if corr else None
     names = [v["name"] for v in spec["variants"]]
     corr_variant = (corr.get("variant") or spec.get("compare_to") or names[0]) if corr is not None else None
+    run = [v for v in spec["variants"] if not only or v["name"] in only]
+    ref = spec.get("shares") if isinstance(spec.get("shares"), str) else None
+    if ref is not None and ref not in names:
+        raise GristmillError(f"shares: {ref!r} is not a variant", hint="a variant name, or {en: 0.5, zh: 0.5}")
+    dinfo, reference = {}, None
+    for v in sorted(spec["variants"], key=lambda v: v["name"] != ref):  # the shares' reference first
+        if v in run or v["name"] == ref:
+            dinfo[v["name"]] = _build(spec, v, tok, os.path.join(out, "variants", v["name"]), index,
+                                      workers=workers, quiet=quiet, say=say, reference=reference)
+            if v["name"] == ref:
+                reference = {k: x.get("tokens", 0) for k, x in dinfo[ref]["by_lang"].items()}
     cells = []
-    for v in spec["variants"]:
-        if only and v["name"] not in only:
-            continue
-        vdir = os.path.join(out, "variants", v["name"])
-        dinfo = _build(spec, v, tok, vdir, index, workers=workers, quiet=quiet, say=say)
-        shards = os.path.join(vdir, "shards")
-        for seed in spec["seeds"]:
-            cpath = os.path.join(out, "cells", v["name"], f"seed-{seed}.json")
-            mdir = cpath[:-len(".json")] + ".model" if (v["name"] == corr_variant and seed == spec["seeds"][0]) else None
-            key = {"train": tr, "eval": sorted(evals), "seed": seed, "tokens": dinfo["tokens"]}
-            if os.path.exists(cpath) and (mdir is None or os.path.exists(os.path.join(mdir, "model.pt"))):
-                with open(cpath) as f:
-                    cell = json.load(f)
-                if cell.get("key") == key:
-                    cells.append(cell)
-                    say(f"[{v['name']} seed {seed}] done before: skipped")
-                    continue
-            say(f"[{v['name']} seed {seed}] training {tr.get('preset', 'cpu-tiny')} for "
-                f"{tr.get('tokens') or 'the preset'} tokens")
-            r = train(shards, preset=tr.get("preset", "cpu-tiny"), tokens=tr.get("tokens"), seed=seed,
-                      eval_sets=evals, overrides=tr.get("overrides"), device=tr.get("device"), quiet=quiet,
-                      progress_every=progress_every, label=f"{v['name']} seed {seed}", out=mdir,
-                      log_path=cpath[:-len(".json")] + ".train_log.jsonl")
-            cell = {"variant": v["name"], "seed": seed, "key": key, "data": dinfo, "eval": _scores(r), "train": {
-                        k: r[k] for k in ("preset", "params", "steps", "tokens_trained", "train_seconds",
-                                          "tokens_per_second", "loss_first", "loss_last", "device")}}
-            cell["train"]["epochs"] = round(r["tokens_trained"] / max(dinfo["tokens"], 1), 3)
-            os.makedirs(os.path.dirname(cpath), exist_ok=True)
-            tmp = cpath + ".tmp"
-            with open(tmp, "w") as f:
-                json.dump(cell, f, indent=2, ensure_ascii=False)
-            os.replace(tmp, cpath)
-            cells.append(cell)
+    for seed in spec["seeds"]:  # seed-major: a run stopped early leaves whole rounds
+        for v in run:
+            cells.append(_cell(spec, v, seed, dinfo[v["name"]], out, evals, corr_variant, quiet=quiet, say=say,
+                               progress_every=progress_every))
+        stats.write({**stats.summarize(spec, cells), "tokenizer": tok, "partial": seed != spec["seeds"][-1]}, out)
     results = stats.summarize(spec, cells)
     if corr is not None and (not only or corr_variant in only):
         say(f"[{corr_variant}] scoring every document: quality signals and bits per byte")
@@ -290,7 +393,7 @@ def ablate(path: str, out: str | None = None, *, workers: int | None = None, qui
         rows = correlate.score(os.path.join(vdir, "train", "train.jsonl"),
                                os.path.join(out, "cells", corr_variant, f"seed-{spec['seeds'][0]}.model"),
                                os.path.join(vdir, "scored"), max_chars=int(corr.get("max_chars", 2000)),
-                               workers=workers, quiet=quiet)
+                               max_docs=corr.get("max_docs"), workers=workers, quiet=quiet)
         results["correlations"] = {"variant": corr_variant, "documents": len(rows),
                                    "table": correlate.correlations(rows)}
     results["seconds"] = round(time.perf_counter() - t0, 1)

@@ -51,7 +51,8 @@ def summarize(spec: dict, cells: list[dict]) -> dict:
     data = {}
     for c in cells:
         if c["variant"] not in data:
-            data[c["variant"]] = dict(c.get("data") or {}, epochs=c.get("train", {}).get("epochs"))
+            data[c["variant"]] = dict(c.get("data") or {}, epochs=c.get("train", {}).get("epochs"),
+                                      epochs_by_lang=c.get("train", {}).get("epochs_by_lang"))
     train = next((c.get("train") for c in cells), {})
     return {"name": spec["name"], "description": spec.get("description"), "variants": order, "eval_sets": evals,
             "domain_sets": domain_sets,
@@ -73,22 +74,40 @@ def _diff(r: dict, v: str, e: str) -> str:
 
 
 def data_table(r: dict) -> list[str]:
-    """Per variant and language: documents, bytes and tokens kept; eval copies left out; epochs trained."""
+    """Per variant and language: documents, bytes and tokens available, the share of training tokens and the
+    epochs the budget implied; eval copies left out; epochs overall."""
     langs = sorted({lang for v in r["variants"] for lang in ((r["data"].get(v) or {}).get("by_lang") or {})})
     if not langs:
         return []
-    lines = ["| variant | " + " | ".join(f"{lang} docs / MB / tokens" for lang in langs)
-             + " | eval copies left out (exact + near) | epochs |", "|---" * (len(langs) + 3) + "|"]
+    lines = ["| variant | " + " | ".join(f"{lang} docs / MB / tokens" for lang in langs) + " | "
+             + " | ".join(f"{lang} share trained / epochs" for lang in langs)
+             + " | eval copies left out (exact + near) | epochs |", "|---" * (2 * len(langs) + 3) + "|"]
     for v in r["variants"]:
         d = r["data"].get(v) or {}
         bl = d.get("by_lang") or {}
         cells = [f"{bl[lang]['docs']:,} / {bl[lang]['bytes'] / 1e6:.2f} / {bl[lang].get('tokens', 0):,}"
                  if lang in bl else "0" for lang in langs]
+        share, ep = d.get("train_share") or {}, d.get("epochs_by_lang") or {}
+        cells += [f"{share[lang]:.3f} / {ep[lang]:.2f}" if lang in share and lang in ep else "–" for lang in langs]
         ov = d.get("eval_overlap") or {}
-        ep = d.get("epochs")
+        e = d.get("epochs")
         lines.append(f"| {v} | " + " | ".join(cells) + f" | {ov.get('exact', 0)} + {ov.get('near', 0)} | "
-                     + ("–" if ep is None else f"{ep:.2f}") + " |")
+                     + ("–" if e is None else f"{e:.2f}") + " |")
     return lines
+
+
+def shares_note(r: dict) -> str:
+    """One line on the language shares every variant was mixed to (empty when trained as produced)."""
+    mixed = {v: (r["data"].get(v) or {}).get("shares") for v in r["variants"]}
+    mixed = {v: m for v, m in mixed.items() if m}
+    if not mixed:
+        return ""
+    m = next(iter(mixed.values()))
+    target = m["target"] if isinstance(m["target"], str) else ", ".join(f"{k} {x:g}" for k, x in m["target"].items())
+    note = (f"Every variant was mixed to the same token shares per language ({target}; the `mix` step, repeats "
+            f"uncapped) after decontamination; training reads {m['budget']:,} tokens of each variant's mix.")
+    lacking = [f"{v} has no {', '.join(x['missing'])}" for v, x in mixed.items() if x.get("missing")]
+    return note + (" Not reachable: " + "; ".join(lacking) + "." if lacking else "")
 
 
 def markdown(r: dict) -> str:
@@ -109,8 +128,12 @@ def markdown(r: dict) -> str:
         lines.append(f"- {c['variant']} on {c['eval']}: {c['diff_bpb']:+.4f} bpb (SE {se}){' *' if c['significant'] else ''}")
     dt = data_table(r)
     if dt:
-        lines += ["", "Training data per language (documents with repeats, MB, tokens), evaluation copies left out "
-                      "before packing, and epochs the budget implied:", "", *dt]
+        lines += ["", "Training data per language (documents, counting a variant's own `mix` repeats; MB and tokens "
+                      "available after decontamination), the share of "
+                      "the training tokens and the epochs the budget implied per language, evaluation copies left "
+                      "out before packing, and epochs overall:", "", *dt]
+        if shares_note(r):
+            lines += ["", shares_note(r)]
     if r.get("domain_sets"):
         lines += ["", "Bits per byte per domain (mean ± std; in brackets the difference from "
                       f"`{r['baseline']}` ± its standard error, * beyond twice it):", "",
