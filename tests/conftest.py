@@ -26,6 +26,24 @@ def read_jsonl(path: Path | str) -> list[dict]:
         return [json.loads(line) for line in f if line.strip()]
 
 
+def read_texts(pattern: str, limit: int = 400) -> list[dict]:
+    """At most ``limit`` records with a string ``text`` from each shared file matching ``pattern``."""
+    import orjson
+
+    out = []
+    for p in sorted(SHARED.glob(pattern)):
+        with gzip.open(p, "rb") if p.suffix == ".gz" else open(p, "rb") as f:
+            n = 0
+            for line in f:
+                r = orjson.loads(line)
+                if isinstance(r.get("text"), str):
+                    out.append(r)
+                    n += 1
+                if n >= limit:
+                    break
+    return out
+
+
 def write_jsonl(path: Path, rows: list[dict]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", encoding="utf-8") as f:

@@ -6,35 +6,18 @@ token-list extension)."""
 
 from __future__ import annotations
 
-import gzip
 import random
 
 import numpy as np
-import orjson
 import pytest
 
 from gristmill.select.dsir import Featurizer, lang_key
 from gristmill.text import native, token_lists
-from tests.conftest import SHARED
+from tests.conftest import SHARED, read_texts
 
 pytestmark = [pytest.mark.skipif(not native.AVAILABLE, reason="needs the C core"),
               pytest.mark.skipif(not SHARED.is_dir(), reason="needs ../shared/data")]
 
-
-def _read(pattern: str, limit: int = 400) -> list[dict]:
-    """At most ``limit`` documents of each file matching ``pattern``."""
-    out = []
-    for p in sorted(SHARED.glob(pattern)):
-        with gzip.open(p, "rb") if p.suffix == ".gz" else open(p, "rb") as f:
-            n = 0
-            for line in f:
-                r = orjson.loads(line)
-                if isinstance(r.get("text"), str):
-                    out.append(r)
-                    n += 1
-                if n >= limit:
-                    break
-    return out
 
 
 def _python_hashes(f: Featurizer, text: str, key: str) -> list[int]:
@@ -44,7 +27,7 @@ def _python_hashes(f: Featurizer, text: str, key: str) -> list[int]:
 def test_word_hashes_are_the_python_ones_on_real_and_random_text():
     native._setup()
     f = Featurizer()
-    docs = _read("text_en/*.jsonl*")
+    docs = read_texts("text_en/*.jsonl*")
     assert len(docs) > 400
     for r in docs:
         text = r["text"].lower()
@@ -60,7 +43,7 @@ def test_word_hashes_are_the_python_ones_on_real_and_random_text():
 
 
 def test_batch_features_match_pure_python_on_mixed_batches(monkeypatch):
-    docs = _read("text_en/*.jsonl*", 150) + _read("text_zh/*.jsonl*", 150)
+    docs = read_texts("text_en/*.jsonl*", 150) + read_texts("text_zh/*.jsonl*", 150)
     rng = random.Random(3)
     rng.shuffle(docs)
     texts = [r["text"] for r in docs]

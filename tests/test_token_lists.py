@@ -5,41 +5,29 @@ mixed batches against the numpy path and a plain-Python reference."""
 
 from __future__ import annotations
 
-import gzip
 import random
+import sys
 
 import numpy as np
-import orjson
 import pytest
 
 from gristmill.select.dsir import Featurizer, lang_key
 from gristmill.text import native, token_lists
 from gristmill.text.token_lists import join_words_py, mask_numbers_py
-from tests.conftest import SHARED
+from tests.conftest import ROOT, SHARED, read_texts
+
+sys.path.insert(0, str(ROOT / "bench"))
+from dsir_speed import _token_hash, _uni_bi  # noqa: E402  (the plain-Python DSIR definition the bench times)
+from dsir_speed import reference_features as reference  # noqa: E402
 
 pytestmark = pytest.mark.skipif(not token_lists.AVAILABLE, reason="needs the token-list extension")
 needs_data = pytest.mark.skipif(not SHARED.is_dir(), reason="needs ../shared/data")
 C = token_lists._tokhash
 
-M64 = (1 << 64) - 1
 ALPHABET = list("aZ09 \t\n\r\x0b\x0c\x1c\x1f\x85\xa0\u1680\u2000\u200a\u2028\u202f\u205f\u3000\ufeff") + \
     ["中", "国", "。", "，", "١", "٣", "０", "９", "²", "½", "Ⅻ", "İ", "Σ", "ß", "\U0001F600", "\ud800", "\udfff",
      "\U00020000", "\u200b", "x1", "3.5", "<num>"]
 
-
-def _read(pattern: str, limit: int = 300) -> list[dict]:
-    out = []
-    for p in sorted(SHARED.glob(pattern)):
-        with gzip.open(p, "rb") if p.suffix == ".gz" else open(p, "rb") as f:
-            n = 0
-            for line in f:
-                r = orjson.loads(line)
-                if isinstance(r.get("text"), str):
-                    out.append(r)
-                    n += 1
-                if n >= limit:
-                    break
-    return out
 
 
 def _random_tokens(rng: random.Random) -> list[str]:
@@ -82,7 +70,7 @@ def test_join_and_mask_on_random_tokens():
 def test_fasttext_preparation_matches_python_on_real_text(monkeypatch):
     from gristmill.classify.fasttext_model import prepare, prepare_num
 
-    docs = _read("text_zh/*.jsonl*") + _read("text_en/*.jsonl*", 100)
+    docs = read_texts("text_zh/*.jsonl*", 300) + read_texts("text_en/*.jsonl*", 100)
     fast = [(prepare(r["text"]), prepare_num(r["text"])) for r in docs]
     monkeypatch.setattr(token_lists, "AVAILABLE", False)
     slow = [(prepare(r["text"]), prepare_num(r["text"])) for r in docs]
@@ -104,35 +92,6 @@ def test_bad_arguments():
 
 
 # -- DSIR features -------------------------------------------------------------------------------------------
-
-def _mix(h: int) -> int:
-    h = ((h ^ (h >> 30)) * 0xBF58476D1CE4E5B9) & M64
-    h = ((h ^ (h >> 27)) * 0x94D049BB133111EB) & M64
-    return h ^ (h >> 31)
-
-
-def _uni_bi(hs: list[int], salt: int) -> list[int]:
-    return [_mix(h ^ salt) for h in hs] + [_mix(((a * 0x9E3779B97F4A7C15) + (b ^ 0xD6E8FEB86659FD93)) & M64)
-                                           for a, b in zip(hs, hs[1:], strict=False)]
-
-
-def _token_hash(t: str) -> int:
-    h, p = 0, 1
-    for c in t:
-        h = (h + ord(c) * p) & M64
-        p = (p * 0x100000001B3) & M64
-    return _mix((h + len(t)) & M64)
-
-
-def reference(f: Featurizer, text: str, key: str) -> list[int]:
-    """DSIR's features in plain Python: word (jieba word) unigrams and bigrams, then for zh character ones."""
-    out: list[int] = []
-    if key != "zh" or f.zh_words:
-        out += _uni_bi([_token_hash(t) for t in f.tokens(text, key)], 0)
-    if key == "zh" and f.zh_chars:
-        out += _uni_bi([ord(c) for c in text if ord(c) > 32 and c != "\u3000"], 0xA0761D6478BD642F)
-    return [h % f.buckets for h in out[:f.max_features]]
-
 
 def test_features_of_random_token_lists_are_the_reference():
     rng = random.Random(9)
@@ -164,7 +123,7 @@ def test_features_from_hashes_are_the_ones_from_tokens():
                                Featurizer(zh_chars=False), Featurizer(max_features=300)],
                          ids=["default", "1000-buckets", "chars-only", "words-only", "max-300"])
 def test_batches_match_numpy_and_reference_on_real_text(monkeypatch, f):
-    docs = _read("text_zh/*.jsonl*", 120) + _read("text_en/*.jsonl*", 60)
+    docs = read_texts("text_zh/*.jsonl*", 120) + read_texts("text_en/*.jsonl*", 60)
     rng = random.Random(3)
     rng.shuffle(docs)
     texts = [r["text"] for r in docs] + ["", "   ", "\u3000\n"]
