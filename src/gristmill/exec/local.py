@@ -196,8 +196,8 @@ class LocalExecutor:
         return _execute(self._pool, self.workers - 1, self._slots, recipe, stage, shards, root, n_shards, on_batch)
 
     def pmap(self, fn, items) -> list:
-        """``[fn(x) for x in items]``, in order; on the pool's processes when the run has two or more (a global
-        step's reduce: exact dedup's bucket groups, MinHash's partitions), else in this process."""
+        """``[fn(x) for x in items]``, in order; on the pool's processes when the run has three or more workers
+        (a global step's reduce: exact dedup's bucket groups, MinHash's partitions), else in this process."""
         items = list(items)
         if self._pool is None or self.workers < 3 or len(items) <= 1:
             return [fn(x) for x in items]
