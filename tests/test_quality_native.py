@@ -100,6 +100,10 @@ EDGE = [
     "The cat sat on the mat the cat sat on the mat the cat sat on the mat the cat sat on the mat.",
     "今天天气很好。今天天气很好。今天天气很好。今天天气很好。今天天气很好。今天天气很好。",
     "這是繁體中文的句子，裡面有很多繁體字。\n这是简体。", "澳门新葡京 bet365 yabo 赌场 棋牌。",
+    # URLs and e-mails at line ends and across line breaks; lines that are tables, code and options
+    "go to http://a.b\nwww.c.d then e@f.gh\r\nhttp://x https://y.z/www.q http://h.i/http://j.k wwww.l.m\u2028www.n.o",
+    "a | b | c\n|a|\n| |\nx = 1\nfoo_bar(x)\n  --opt  value\n\tname\tvalue here\ncol   one   two\nLorem [1] {x}.",
+    "int main(void) {\n    return 0;\n}\n$ ls -la\n>>> print(x)\nusage: cmd [-h] [--all] (a|b)\nThe End.",
 ]
 
 
@@ -265,3 +269,36 @@ def test_random_texts_give_the_reference_signals():
         t = "".join(rng.choice(pool) for _ in range(rng.randint(0, 24)))
         for lang in ("zh", "en"):
             _assert_same(t, lang, "random")
+
+
+def test_results_do_not_depend_on_the_calls_before():
+    # the core keeps its working memory between calls: a text's counts are the same after a long or a short one
+    if not native.AVAILABLE:
+        pytest.skip("no C core")
+    native._setup()
+    big = ("A line of prose that ends well. " * 40 + "\n") * 300 + "今天天气很好。" * 500
+    texts = EDGE + [big, "short.", big[:5000], ""]
+    first = {(t, lang): native._counts(t, lang) for lang in ("en", "zh") for t in texts}
+    for lang in ("zh", "en"):
+        for t in reversed(texts):
+            assert native._counts(t, lang) == first[(t, lang)]
+            assert native._counts(big, lang) == first[(big, lang)]
+
+
+def test_a_call_inside_a_call_gets_its_own_memory():
+    # the word recount of a cited line calls Python, which may call the core again (another thread, say)
+    if not native.AVAILABLE:
+        pytest.skip("no C core")
+    native._setup()
+    q, stops = native._qsignals, native._stop_hashes("en")
+    inner = ("Another text with other words. " * 50 + "\n") * 20
+    outer = ("A claim is made here [1] and more words follow it. " * 3 + "\n") * 40
+    seen = []
+
+    def recount(line: str) -> int:
+        seen.append(q.signals(inner, False, None, stops, native._count_en, 0.5))
+        return native._count_en(line)
+
+    plain = q.signals(outer, False, None, stops, native._count_en, 0.5)
+    assert q.signals(outer, False, None, stops, recount, 0.5) == plain
+    assert seen and all(r == q.signals(inner, False, None, stops, native._count_en, 0.5) for r in seen)

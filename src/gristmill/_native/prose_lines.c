@@ -24,27 +24,6 @@ static int opt_start(const Py_UCS4 *s, Py_ssize_t n) {  /* -a, --all, [-]x, +x a
     return 0;
 }
 
-static int table_line(const Py_UCS4 *s, Py_ssize_t n) {  /* a tab gap, two gaps of 3+, or | ... | */
-    Py_ssize_t first = -1, last = -1;
-    int wide = 0;
-    for (Py_ssize_t i = 0; i < n;) {  /* one pass: the bars, and the gaps */
-        if (!is_space(s[i])) {
-            if (s[i] == '|') { if (first < 0) first = i; last = i; }
-            i++;
-            continue;
-        }
-        Py_ssize_t j = i;
-        int tab = 0;
-        while (j < n && is_space(s[j])) { tab |= s[j] == '\t'; j++; }
-        if (tab) return 1;
-        wide += j - i >= 3;
-        i = j;
-    }
-    if (first >= 0 && first != last)
-        for (Py_ssize_t i = first + 1; i < last; i++) if (!is_space(s[i])) return 1;
-    return wide >= 2;
-}
-
 static int call_at_end(const Py_UCS4 *s, Py_ssize_t n) {  /* name(args) ends the line, args not only digits */
     Py_ssize_t m = n;
     if (s[m - 1] == ':' || s[m - 1] == ';' || s[m - 1] == '{') {
@@ -132,7 +111,51 @@ static int synopsis_token(const Py_UCS4 *t, Py_ssize_t n) {  /* an option (after
     return 1;
 }
 
-static int codeish(const Py_UCS4 *s, Py_ssize_t n) {  /* a stripped line that is code by its own shape */
+/* one pass over a stripped line s[0:n] for table_line and codeish: its gaps (runs of spaces) and tokens (runs
+ * without) */
+typedef struct {
+    int tab, ops;                   /* a gap holds a tab; an ASCII character an operator starts with */
+    Py_ssize_t wide, bar0, bar1;    /* gaps of 3+ spaces; the first and last '|' (-1: none) */
+    Py_ssize_t tokens, syn;         /* tokens, synopsis tokens */
+    Py_ssize_t tok[24];             /* the first 12 tokens: start, length */
+} Shape;
+
+static void line_shape(const Py_UCS4 *s, Py_ssize_t n, Shape *r) {
+    memset(r, 0, sizeof(*r));
+    r->bar0 = r->bar1 = -1;
+    for (Py_ssize_t i = 0; i < n;) {
+        Py_ssize_t j = i;
+        if (is_space(s[i])) {
+            int tab = 0;
+            while (j < n && is_space(s[j])) { tab |= s[j] == '\t'; j++; }
+            r->tab |= tab;
+            r->wide += j - i >= 3;
+        } else {
+            for (; j < n; j++) {
+                Py_UCS4 c = s[j];
+                if (c < 128) {
+                    if (ACLS[c] & 8) break;
+                    r->ops |= OPERATOR_START[c];
+                    if (c == '|') { if (r->bar0 < 0) r->bar0 = j; r->bar1 = j; }
+                } else if (is_space(c)) break;
+            }
+            if (r->tokens < 12) { r->tok[2 * r->tokens] = i; r->tok[2 * r->tokens + 1] = j - i; }
+            r->tokens++;
+            r->syn += synopsis_token(s + i, j - i);
+        }
+        i = j;
+    }
+}
+
+static int table_line(const Py_UCS4 *s, const Shape *sh) {  /* a tab gap, two gaps of 3+, or | ... | */
+    if (sh->tab) return 1;
+    if (sh->bar0 >= 0 && sh->bar0 != sh->bar1)
+        for (Py_ssize_t i = sh->bar0 + 1; i < sh->bar1; i++) if (!is_space(s[i])) return 1;
+    return sh->wide >= 2;
+}
+
+/* a stripped line that is code by its own shape */
+static int codeish(const Py_UCS4 *s, Py_ssize_t n, const Shape *sh) {
     Py_UCS4 last = s[n - 1];
     if (last == ';' || last == '{' || last == '}' || call_at_end(s, n)) return 1;
     static const char *PROMPTS[] = {">>>", "...", "$", "%", NULL};
@@ -142,19 +165,11 @@ static int codeish(const Py_UCS4 *s, Py_ssize_t n) {  /* a stripped line that is
         while (x < k && x < n && s[x] == (Py_UCS4)PROMPTS[q][x]) x++;
         if (x == k && (n == k || is_space(s[k]))) return 1;
     }
-    if (n <= 120 && assignment(s, n)) return 1;
-    Py_ssize_t tokens = 0, syn = 0, ident = 0;
-    for (Py_ssize_t i = 0; i < n;) {
-        while (i < n && is_space(s[i])) i++;
-        if (i >= n) break;
-        Py_ssize_t j = i;
-        while (j < n && !is_space(s[j])) j++;
-        tokens++;
-        syn += synopsis_token(s + i, j - i);
-        if (tokens <= 12) ident += identifier(s + i, j - i);  /* more tokens: not code by identifiers */
-        i = j;
-    }
+    if (n <= 120 && sh->ops && assignment(s, n)) return 1;  /* no operator, no assignment */
+    Py_ssize_t tokens = sh->tokens, syn = sh->syn, ident = 0;
     if (tokens >= 4 && syn * 10 >= 3 * tokens) return 1;
+    if (tokens > 12) return 0;  /* more tokens: not code by identifiers */
+    for (Py_ssize_t t = 0; t < tokens; t++) ident += identifier(s + sh->tok[2 * t], sh->tok[2 * t + 1]);
     return tokens <= 12 && ident * 2 >= tokens;
 }
 
@@ -166,11 +181,16 @@ static int by_indent(const void *x, const void *y) {
 
 /* the kinds of the lines L of T into k (one byte per line), as gristmill.text.prose.line_kinds_py; -1 when out of
  * memory */
-static int classify_lines(const Py_UCS4 *T, const Lines *L, char *k) {
-    Py_ssize_t *indent = PyMem_Malloc((L->n + 1) * sizeof(Py_ssize_t));
-    Py_ssize_t *send = PyMem_Malloc((L->n + 1) * sizeof(Py_ssize_t));
-    IndentMass *im = PyMem_Malloc((L->n + 1) * sizeof(IndentMass));
-    if (!indent || !send || !im) { PyMem_Free(indent); PyMem_Free(send); PyMem_Free(im); PyErr_NoMemory(); return -1; }
+/* m: scratch memory, or NULL; flags: bit 1 of each line's byte says whether it has a letter (signals' scan), or NULL */
+static int classify_lines(const Py_UCS4 *T, const Lines *L, char *k, Mem *m, const unsigned char *flags) {
+    size_t nb = (L->n + 1) * sizeof(Py_ssize_t);
+    Py_ssize_t *indent = m ? mem_get(m, S_R0, nb, 0) : PyMem_Malloc(nb);
+    Py_ssize_t *send = m ? mem_get(m, S_R1, nb, 0) : PyMem_Malloc(nb);
+    IndentMass *im = m ? mem_get(m, S_R2, (L->n + 1) * sizeof(IndentMass), 0) : PyMem_Malloc((L->n + 1) * sizeof(IndentMass));
+    if (!indent || !send || !im) {
+        if (!m) { PyMem_Free(indent); PyMem_Free(send); PyMem_Free(im); PyErr_NoMemory(); }
+        return -1;
+    }
     Py_ssize_t nm = 0;
     for (Py_ssize_t li = 0; li < L->n; li++) {
         Py_ssize_t a = L->start[li], b = L->end[li], x = a;
@@ -179,8 +199,8 @@ static int classify_lines(const Py_UCS4 *T, const Lines *L, char *k) {
         send[li] = b;
         indent[li] = x < b ? x - L->start[li] : -1;
         if (x < b) {
-            int letter = 0;
-            for (Py_ssize_t i = x; i < b && !letter; i++) letter = is_alpha(T[i]);
+            int letter = flags ? flags[li] & 1 : 0;
+            for (Py_ssize_t i = x; i < b && !letter && !flags; i++) letter = is_alpha(T[i]);
             if (letter) { im[nm].indent = indent[li]; im[nm].mass = L->end[li] - x; nm++; }
         }
     }
@@ -204,16 +224,18 @@ static int classify_lines(const Py_UCS4 *T, const Lines *L, char *k) {
         if (ind < 0) { k[li] = K_BLANK; continue; }
         if (option_indent >= 0 && ind > option_indent) { k[li] = K_OPTION; continue; }
         option_indent = -1;
-        int letter = 0;
-        for (Py_ssize_t i = a; i < b && !letter; i++) letter = is_alpha(T[i]);
+        int letter = flags ? flags[li] & 1 : 0;
+        for (Py_ssize_t i = a; i < b && !letter && !flags; i++) letter = is_alpha(T[i]);
         if (!letter) k[li] = K_NO_LETTERS;
         else if (opt_start(T + a, b - a) || (ind >= body && li + 1 < L->n && indent[li + 1] > ind)) {
             k[li] = K_OPTION;
             option_indent = ind;
         }
-        else if (table_line(T + a, b - a)) k[li] = K_TABLE;
-        else if (codeish(T + a, b - a)) k[li] = K_CODE;
-        else k[li] = K_PROSE;
+        else {
+            Shape sh;
+            line_shape(T + a, b - a, &sh);
+            k[li] = table_line(T + a, &sh) ? K_TABLE : codeish(T + a, b - a, &sh) ? K_CODE : K_PROSE;
+        }
     }
     /* every line of a paragraph is code when at least half of its lines are */
     for (Py_ssize_t i = 0; i < L->n;) {
@@ -224,7 +246,7 @@ static int classify_lines(const Py_UCS4 *T, const Lines *L, char *k) {
             for (Py_ssize_t x = i; x < j; x++) if (k[x] == K_PROSE || k[x] == K_NO_LETTERS) k[x] = K_CODE;
         i = j;
     }
-    PyMem_Free(indent); PyMem_Free(send); PyMem_Free(im);
+    if (!m) { PyMem_Free(indent); PyMem_Free(send); PyMem_Free(im); }
     return 0;
 }
 
@@ -237,7 +259,7 @@ static PyObject *line_kinds(PyObject *self, PyObject *arg) {
     PyObject *out = NULL;
     if (T && split_lines(T, n, &L) == 0) {
         out = PyBytes_FromStringAndSize(NULL, L.n);
-        if (out && classify_lines(T, &L, PyBytes_AS_STRING(out)) < 0) Py_CLEAR(out);
+        if (out && classify_lines(T, &L, PyBytes_AS_STRING(out), NULL, NULL) < 0) Py_CLEAR(out);
     }
     PyMem_Free(T); PyMem_Free(L.start); PyMem_Free(L.end);
     return out;
@@ -272,7 +294,7 @@ static LinePart line_part(const Py_UCS4 *s, Py_ssize_t n, double zmin) {
                 cjk++; counted++; r.weight += utf8_width(c);
                 r.han += h; r.kana += ka; r.hangul += hg;
             } else { t_letters++; t_bytes += utf8_width(c); }
-        } else if (!(c < 65536 ? in_set(c, WORD_PUNCT) : h)) t_bad = 1;
+        } else if (!(c < 65536 ? (c < 128 || (c >= 0x2018 && c <= 0x201D)) && in_set(c, WORD_PUNCT) : h)) t_bad = 1;
     }
     r.part = cjk > 0 && (double)cjk >= zmin * (double)counted ? 1 : counted > 0 ? 2 : 0;
     return r;

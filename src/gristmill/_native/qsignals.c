@@ -11,6 +11,7 @@
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
+#include <wchar.h>
 
 static unsigned char SYMBOL[8192];  /* BMP bitmap: characters a "symbol word" is made of */
 static unsigned char PRE[8192];     /* characters the tokenizer splits off the front of a chunk */
@@ -33,9 +34,22 @@ static inline uint64_t mix64(uint64_t x) {
     return x ? x : 1;  /* 0 marks an empty slot */
 }
 
+static inline uint64_t rotl64(uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
+
+/* a key for the span s[0:n], for equality only (duplicate lines and paragraphs within one text): four lanes
+ * of two code points per 64-bit word, so that the multiplications do not wait on one another */
 static uint64_t hash_range(const Py_UCS4 *s, Py_ssize_t n) {
-    uint64_t h = FNV0;
-    for (Py_ssize_t i = 0; i < n; i++) h = (h ^ s[i]) * FNVP;
+    uint64_t a = FNV0, b = 0x9E3779B97F4A7C15ULL, c = 0xC2B2AE3D27D4EB4FULL, d = 0x165667B19E3779F9ULL;
+    const uint64_t K = 0x9FB21C651E98DF25ULL;
+    Py_ssize_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t x0, x1, x2, x3;
+        memcpy(&x0, s + i, 8); memcpy(&x1, s + i + 2, 8); memcpy(&x2, s + i + 4, 8); memcpy(&x3, s + i + 6, 8);
+        a = rotl64((a ^ x0) * K, 31); b = rotl64((b ^ x1) * K, 31);
+        c = rotl64((c ^ x2) * K, 31); d = rotl64((d ^ x3) * K, 31);
+    }
+    uint64_t h = mix64(a) ^ rotl64(mix64(b), 17) ^ rotl64(mix64(c), 34) ^ rotl64(mix64(d), 51);
+    for (; i < n; i++) h = (h ^ s[i]) * FNVP;
     return mix64(h ^ ((uint64_t)n << 40));
 }
 
@@ -47,10 +61,23 @@ static inline int is_alnum(Py_UCS4 c) {
 }
 
 /* str.isspace for one character (Python 3.11's Unicode data: the same 29 characters as Py_UNICODE_ISSPACE) */
+#define ASCII_SPACES ((1ULL << ' ') | (0x1FULL << 9) | (0xFULL << 28))  /* bit c: c is an ASCII space */
 static inline int is_space(Py_UCS4 c) {
-    if (c < 128) return c == ' ' || (c >= 9 && c <= 13) || (c >= 28 && c <= 31);
+    if (c <= ' ') return (int)((ASCII_SPACES >> c) & 1);
+    if (c < 0x85) return 0;
     if (c < 0x2000) return c == 0x85 || c == 0xA0 || c == 0x1680;
     return c <= 0x200A || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000;
+}
+
+/* the ASCII characters' classes for signals' character counts: 1 letter, 2 digit, 4 '#', 8 space, 16 '.', 32 '[',
+ * 64 '{', 128 'h' or 'w' (a URL may start), 256 '@' */
+static uint16_t ACLS[128];
+static void acls_init(void) {
+    for (int c = 0; c < 128; c++)
+        ACLS[c] = (uint16_t)((((c | 32) >= 'a' && (c | 32) <= 'z') ? 1 : 0) | ((c >= '0' && c <= '9') ? 2 : 0) |
+                             (c == '#' ? 4 : 0) | (is_space((Py_UCS4)c) ? 8 : 0) | (c == '.' ? 16 : 0) |
+                             (c == '[' ? 32 : 0) | (c == '{' ? 64 : 0) | ((c == 'h' || c == 'w') ? 128 : 0) |
+                             (c == '@' ? 256 : 0));
 }
 
 static inline int is_han(Py_UCS4 c) {
@@ -64,9 +91,53 @@ static inline int in_set(Py_UCS4 c, const Py_UCS4 *set) {
     return 0;
 }
 
+/* ---- scratch memory: signals() keeps its blocks between calls (up to SCRATCH_KEEP bytes in all, enough for a
+ * text of some 200,000 characters; a longer one's are freed after it), so that a text does not pay for
+ * allocating, zeroing and faulting in fresh pages; a call made while another holds them (a callback into
+ * Python let another thread in) gets blocks of its own, freed when it ends ---- */
+#define SCRATCH_KEEP ((size_t)32 << 20)
+enum { S_TEXT, S_BUF, S_LWORDS, S_LALPHA, S_LNS, S_TOK, S_TAB, S_KEYS, S_CUM, S_DF, S_DL, S_DP, S_KB, S_LSTART,
+       S_LEND, S_WH, S_WLEN, S_WLH, S_R0, S_R1, S_R2, S_R3, S_R4, S_R5, S_R6, S_R7, S_C0, S_C1, S_C2, S_LCH, S_LLG, S_LFL, S_N };
+typedef struct { void *p; size_t cap; } Block;
+typedef struct { Block *b; Block own[S_N]; int shared; } Mem;
+static Block SCRATCH[S_N];
+static int SCRATCH_BUSY = 0;
+
+static void mem_open(Mem *m) {
+    memset(m->own, 0, sizeof(m->own));
+    m->shared = !SCRATCH_BUSY;
+    m->b = m->shared ? SCRATCH : m->own;
+    if (m->shared) SCRATCH_BUSY = 1;
+}
+/* block k with room for bytes (its content kept when keep); NULL with MemoryError */
+static void *mem_get(Mem *m, int k, size_t bytes, int keep) {
+    Block *b = &m->b[k];
+    if (bytes > b->cap) {
+        size_t cap = bytes < 1024 ? 1024 : bytes + bytes / 2;
+        void *p = keep ? PyMem_Realloc(b->p, cap) : PyMem_Malloc(cap);
+        if (!p) { PyErr_NoMemory(); return NULL; }
+        if (!keep) PyMem_Free(b->p);
+        b->p = p;
+        b->cap = cap;
+    }
+    return b->p;
+}
+static void *mem_zero(Mem *m, int k, size_t bytes) {
+    void *p = mem_get(m, k, bytes, 0);
+    if (p) memset(p, 0, bytes);
+    return p;
+}
+static void mem_close(Mem *m) {
+    size_t held = 0;
+    for (int k = 0; k < S_N; k++) held += m->b[k].cap;
+    for (int k = 0; k < S_N; k++)
+        if (!m->shared || held > SCRATCH_KEEP) { PyMem_Free(m->b[k].p); m->b[k].p = NULL; m->b[k].cap = 0; }
+    if (m->shared) SCRATCH_BUSY = 0;
+}
+
 /* ---- hash tables (open addressing, 64-bit keys, 0 = empty; a key and its two values share a cache line) ---- */
 typedef struct { uint64_t key; int32_t a, b; } Slot;
-typedef struct { Slot *e; size_t mask; } Table;
+typedef struct { Slot *e; size_t mask; int borrowed; } Table;  /* borrowed: e is a scratch block */
 
 static int table_init(Table *t, Py_ssize_t n, int with_values) {
     (void)with_values;
@@ -77,7 +148,16 @@ static int table_init(Table *t, Py_ssize_t n, int with_values) {
     if (!t->e) { PyErr_NoMemory(); return -1; }
     return 0;
 }
-static void table_free(Table *t) { PyMem_Free(t->e); t->e = NULL; }
+static void table_free(Table *t) { if (!t->borrowed) PyMem_Free(t->e); t->e = NULL; }
+/* table_init in the scratch block k of m (Mem is defined above) */
+static int table_init_mem(Table *t, Py_ssize_t n, Mem *m, int k) {
+    size_t cap = 16;
+    while (cap < (size_t)n * 2 + 2) cap <<= 1;
+    t->mask = cap - 1;
+    t->borrowed = 1;
+    t->e = mem_zero(m, k, cap * sizeof(Slot));
+    return t->e ? 0 : -1;
+}
 static void table_clear(Table *t) { memset(t->e, 0, (t->mask + 1) * sizeof(Slot)); }
 /* slot of key; *fresh = 1 when it was inserted now */
 static inline size_t table_slot(Table *t, uint64_t key, int *fresh) {
@@ -86,6 +166,12 @@ static inline size_t table_slot(Table *t, uint64_t key, int *fresh) {
     *fresh = t->e[i].key == 0;
     t->e[i].key = key;
     return i;
+}
+
+/* asks for key's first slot ahead of table_slot (a lookup PREFETCH keys ahead of its use) */
+#define PREFETCH 12
+static inline void table_prefetch(const Table *t, uint64_t key) {
+    __builtin_prefetch(&t->e[(size_t)(key ^ (key >> 29)) & t->mask], 1);
 }
 
 /* ---- words ---- */
@@ -99,24 +185,20 @@ typedef struct {
     uint64_t stop_found;
     const uint64_t *stops; Py_ssize_t nstops;
     uint64_t stop_bits[4];  /* the top byte of each stop word's hash: a word without its bit is no stop word */
+    Mem *mem;  /* where h, len and lh live */
 } Words;
 
 static int words_grow(Words *w) {
     Py_ssize_t cap = w->cap ? w->cap * 2 : 256;
-    uint64_t *h = PyMem_Realloc(w->h, cap * sizeof(uint64_t));
-    if (!h) { PyErr_NoMemory(); return -1; }
-    w->h = h;
-    int32_t *len = PyMem_Realloc(w->len, cap * sizeof(int32_t));
-    if (!len) { PyErr_NoMemory(); return -1; }
-    w->len = len;
-    uint64_t *lh = PyMem_Realloc(w->lh, cap * sizeof(uint64_t));
-    if (!lh) { PyErr_NoMemory(); return -1; }
-    w->lh = lh;
+    if (!(w->h = mem_get(w->mem, S_WH, cap * sizeof(uint64_t), 1))) return -1;
+    if (!(w->len = mem_get(w->mem, S_WLEN, cap * sizeof(int32_t), 1))) return -1;
+    if (!(w->lh = mem_get(w->mem, S_WLH, cap * sizeof(uint64_t), 1))) return -1;
     w->cap = cap;
     return 0;
 }
 
-static void words_free(Words *w) { PyMem_Free(w->h); PyMem_Free(w->len); PyMem_Free(w->lh); }
+/* the ASCII characters' classes for add_word: 1 a symbol-word character (SYMBOL), 2 a capital, 4 a small letter */
+static unsigned char AWORD[128];
 
 /* One word: s[0:n] (code points), or obj when it is a Python str (then s is NULL). src/start give a
  * way to make the word as a str when its lower-cased form needs Python (non-ASCII capitals). */
@@ -124,30 +206,36 @@ static int add_word(Words *w, const Py_UCS4 *s, Py_ssize_t n, PyObject *obj, PyO
     if (w->n == w->cap && words_grow(w) < 0) return -1;
     int kind = 0; const void *data = NULL;
     if (!s) { kind = PyUnicode_KIND(obj); data = PyUnicode_DATA(obj); n = PyUnicode_GET_LENGTH(obj); }
-    uint64_t h = FNV0, lh;
+    /* lh: the lower-cased form's hash before mixing, with ASCII capitals lowered (the same as h without them) */
+    uint64_t h = FNV0, lh = FNV0;
     int all_sym = 1, alpha = 0, upper = 0, notupper = 0, fallback = 0;
-    for (Py_ssize_t i = 0; i < n; i++) {
+    Py_ssize_t i = 0;
+    if (s)  /* the ASCII characters at the start (all of them, mostly), as below */
+        for (; i < n && s[i] < 128; i++) {
+            Py_UCS4 c = s[i];
+            unsigned f = AWORD[c];
+            h = (h ^ c) * FNVP;
+            lh = (lh ^ (c + ((f & 2) << 4))) * FNVP;
+            all_sym &= f; upper |= (f >> 1) & 1; notupper |= (f >> 2) & 1; alpha |= (f >> 1) | (f >> 2);
+        }
+    for (; i < n; i++) {
         Py_UCS4 c = s ? s[i] : PyUnicode_READ(kind, data, i);
         h = (h ^ c) * FNVP;
+        if (c < 128) {  /* AWORD: 1 symbol, 2 capital, 4 small letter */
+            unsigned f = AWORD[c];
+            lh = (lh ^ (c + ((f & 2) << 4))) * FNVP;
+            all_sym &= f; upper |= (f >> 1) & 1; notupper |= (f >> 2) & 1; alpha |= (f >> 1) | (f >> 2);
+            continue;
+        }
+        lh = (lh ^ c) * FNVP;
         if (!ISSYM(c)) all_sym = 0;
-        if (c < 128) {
-            if (c >= 'A' && c <= 'Z') { upper = 1; alpha = 1; }
-            else if (c >= 'a' && c <= 'z') { notupper = 1; alpha = 1; }
-        } else if (is_han(c)) {  /* a letter without case (not 〇, U+3007, nor unassigned code points) */
+        if (is_han(c)) {  /* a letter without case (not 〇, U+3007, nor unassigned code points) */
             if ((c >= 0x4E00 && c <= 0x9FFF) || is_alpha(c)) alpha = 1;
         } else {
             if (is_alpha(c)) alpha = 1;
             if (Py_UNICODE_ISUPPER(c)) { upper = 1; fallback = 1; }
             else if (Py_UNICODE_ISTITLE(c)) { notupper = 1; fallback = 1; }
             else if (Py_UNICODE_ISLOWER(c)) notupper = 1;
-        }
-    }
-    lh = h;  /* the lower-cased form's hash before mixing: the same without capitals, else ASCII capitals lowered */
-    if (upper && !fallback) {
-        lh = FNV0;
-        for (Py_ssize_t i = 0; i < n; i++) {
-            Py_UCS4 c = s ? s[i] : PyUnicode_READ(kind, data, i);
-            lh = (lh ^ (c >= 'A' && c <= 'Z' ? c + 32 : c)) * FNVP;
         }
     }
     h = mix64(h ^ ((uint64_t)n << 40));
@@ -470,7 +558,12 @@ static int tokenize_line(Words *w, const Py_UCS4 *T, Py_ssize_t a, Py_ssize_t b,
         if (i >= b) break;
         Py_ssize_t j = i;
         int letters = 1;  /* ASCII letters only: one word unless a contraction without apostrophe (dont) */
-        while (j < b && !is_space(T[j])) { letters &= T[j] < 128 && (T[j] | 32) >= 'a' && (T[j] | 32) <= 'z'; j++; }
+        for (; j < b; j++) {  /* ACLS bit 8: a space, bit 1: a letter */
+            Py_UCS4 c = T[j];
+            if (c < 128) { if (ACLS[c] & 8) break; letters &= ACLS[c]; }
+            else { if (is_space(c)) break; letters = 0; }
+        }
+        letters &= 1;
         if (letters && (j - i == 1 || contraction(T + i, j - i) == 0)) {
             if (add_word(w, T + i, j - i, NULL, src, i) < 0) return -1;
             i = j;
@@ -498,32 +591,24 @@ static int tokenize_line(Words *w, const Py_UCS4 *T, Py_ssize_t a, Py_ssize_t b,
 }
 
 /* ---- Gopher repetition over word hashes ---- */
-static int32_t *cumlen(const Words *w) {  /* cum[i] = characters of the first i words */
-    int32_t *cum = PyMem_Malloc((w->n + 1) * sizeof(int32_t));
-    if (!cum) { PyErr_NoMemory(); return NULL; }
-    cum[0] = 0;
-    for (Py_ssize_t i = 0; i < w->n; i++) cum[i + 1] = cum[i] + w->len[i];
-    return cum;
-}
-
 /* Gopher's word n-gram repetition: top[n] (n = 2..4) is the characters of the most frequent n-gram (the first
  * seen of a tie), with the spaces between its words, times its count; dup[n] (n = 5..10) is the characters in
  * repeated n-grams, walking the n-grams in order and jumping past each one seen before (datatrove's
- * find_all_duplicate). An n-gram key is the FNV-style fold of its words' hashes, mixed.
+ * find_all_duplicate). An n-gram key is the FNV-style fold of its words' (mixed) hashes.
  * Only the n-grams that can occur twice are hashed: an n-gram at i repeats only where the (n-1)-grams at i and
  * i + 1 both do, so the others are unique and left out. Counted among the rest, each n-gram has the count it has
  * in the whole text, the most frequent one is the same (all unique: the first, once), and the walk finds the same
  * repeats (a unique n-gram is always new). t is empty on entry and on return. -1: out of memory. */
-static int repetition(const Words *w, const int32_t *cum, Table *t, long long *top, long long *dup) {
+static int repetition(const Words *w, const int32_t *cum, Table *t, long long *top, long long *dup, Mem *m) {
     Py_ssize_t N = w->n;
     for (int n = 2; n <= 10; n++) top[n] = dup[n] = 0;
     if (N < 2) return 0;
-    uint64_t *acc = PyMem_Malloc(N * sizeof(uint64_t)), *key = PyMem_Malloc(N * sizeof(uint64_t));
-    Py_ssize_t *pos = PyMem_Malloc(N * sizeof(Py_ssize_t)), *pos2 = PyMem_Malloc(N * sizeof(Py_ssize_t));
-    size_t *slot = PyMem_Malloc(N * sizeof(size_t)), *wslot = PyMem_Malloc(N * sizeof(size_t));
-    unsigned char *rep = PyMem_Calloc(N + 1, 1);
+    uint64_t *acc = mem_get(m, S_R0, N * sizeof(uint64_t), 0), *key = mem_get(m, S_R1, N * sizeof(uint64_t), 0);
+    Py_ssize_t *pos = mem_get(m, S_R2, N * sizeof(Py_ssize_t), 0), *pos2 = mem_get(m, S_R3, N * sizeof(Py_ssize_t), 0);
+    size_t *slot = mem_get(m, S_R4, N * sizeof(size_t), 0), *wslot = mem_get(m, S_R5, N * sizeof(size_t), 0);
+    unsigned char *rep = mem_zero(m, S_R6, N + 1);
     int rc = -1;
-    if (!acc || !key || !pos || !pos2 || !slot || !wslot || !rep) { PyErr_NoMemory(); goto out; }
+    if (!acc || !key || !pos || !pos2 || !slot || !wslot || !rep) goto out;
     memcpy(acc, w->h, N * sizeof(uint64_t));  /* the 1-grams */
     Py_ssize_t nc = 0;
     for (Py_ssize_t i = 0; i + 1 < N; i++) pos[nc++] = i;  /* 2-grams: all of them */
@@ -534,14 +619,18 @@ static int repetition(const Words *w, const int32_t *cum, Table *t, long long *t
         }
         Table small = {0}, *u = t;  /* few n-grams left: a table of their size, whose slots stay in cache */
         if ((size_t)nc * 8 < t->mask + 1) {
-            if (table_init(&small, nc, 1) < 0) goto out;
+            if (table_init_mem(&small, nc, m, S_R7) < 0) goto out;
             u = &small;
         }
         int32_t best = 0; Py_ssize_t bpos = 0;
-        for (Py_ssize_t c = 0; c < nc; c++) {  /* count, in text order */
+        for (Py_ssize_t c = 0; c < nc; c++) {  /* the keys */
             Py_ssize_t i = pos[c];
             acc[i] = (acc[i] * FNVP) ^ w->h[i + n - 1];
-            key[c] = mix64(acc[i]);
+            key[c] = acc[i] ? acc[i] : 1;  /* acc's low bits are a word hash's, mixed: a key as it is (0: empty) */
+        }
+        for (Py_ssize_t c = 0; c < nc; c++) {  /* count, in text order */
+            Py_ssize_t i = pos[c];
+            if (c + PREFETCH < nc) table_prefetch(u, key[c + PREFETCH]);
             int fresh;
             size_t sl = table_slot(u, key[c], &fresh);
             if (fresh) { u->e[sl].a = 0; u->e[sl].b = (int32_t)i; }
@@ -561,6 +650,7 @@ static int repetition(const Words *w, const int32_t *cum, Table *t, long long *t
             long long sum = 0;
             for (Py_ssize_t c = 0; c < nc; c++) {
                 Py_ssize_t i = pos[c];
+                if (c + PREFETCH < nc) table_prefetch(u, key[c + PREFETCH]);
                 if (i < idx || !rep[i]) continue;
                 int fresh;
                 size_t sl = table_slot(u, key[c], &fresh);
@@ -574,7 +664,8 @@ static int repetition(const Words *w, const int32_t *cum, Table *t, long long *t
         Py_ssize_t nn = 0;  /* the (n+1)-grams that can repeat */
         for (Py_ssize_t c = 0; c < nc; c++) {
             Py_ssize_t i = pos[c];
-            if (i + n < N && rep[i] && rep[i + 1]) pos2[nn++] = i;
+            pos2[nn] = i;
+            nn += (i + n < N) & rep[i] & rep[i + 1];  /* rep[N] is 0 */
         }
         for (Py_ssize_t c = 0; c < nc; c++) rep[pos[c]] = 0;
         Py_ssize_t *tmp = pos; pos = pos2; pos2 = tmp;
@@ -582,22 +673,21 @@ static int repetition(const Words *w, const int32_t *cum, Table *t, long long *t
     }
     rc = 0;
 out:
-    PyMem_Free(acc); PyMem_Free(key); PyMem_Free(pos); PyMem_Free(pos2); PyMem_Free(slot); PyMem_Free(wslot);
-    PyMem_Free(rep);
     return rc;
 }
 
 /* ---- lines ---- */
-typedef struct { Py_ssize_t *start, *end; Py_ssize_t n; } Lines;
+typedef struct { Py_ssize_t *start, *end; Py_ssize_t n; Mem *mem; } Lines;  /* mem: where start and end live, or NULL */
 
 static int lines_push(Lines *L, Py_ssize_t *cap, Py_ssize_t start, Py_ssize_t end) {
     if (L->n == *cap) {
         *cap = *cap ? *cap * 2 : 64;
-        Py_ssize_t *a = PyMem_Realloc(L->start, *cap * sizeof(Py_ssize_t));
-        if (!a) { PyErr_NoMemory(); return -1; }
+        Py_ssize_t *a = L->mem ? mem_get(L->mem, S_LSTART, *cap * sizeof(Py_ssize_t), 1)
+                               : PyMem_Realloc(L->start, *cap * sizeof(Py_ssize_t));
+        if (!a) { if (!L->mem) PyErr_NoMemory(); return -1; }
         L->start = a;
-        a = PyMem_Realloc(L->end, *cap * sizeof(Py_ssize_t));
-        if (!a) { PyErr_NoMemory(); return -1; }
+        a = L->mem ? mem_get(L->mem, S_LEND, *cap * sizeof(Py_ssize_t), 1) : PyMem_Realloc(L->end, *cap * sizeof(Py_ssize_t));
+        if (!a) { if (!L->mem) PyErr_NoMemory(); return -1; }
         L->end = a;
     }
     L->start[L->n] = start;
@@ -606,12 +696,20 @@ static int lines_push(Lines *L, Py_ssize_t *cap, Py_ssize_t start, Py_ssize_t en
     return 0;
 }
 
+#define LINEBREAKS ((0xFULL << 10) | (0x7ULL << 28))  /* bit c: the ASCII character c breaks a line */
 static int split_lines(const Py_UCS4 *T, Py_ssize_t len, Lines *L) {  /* str.splitlines() */
     Py_ssize_t cap = 0, s = 0, i = 0;
     L->n = 0;
     while (i < len) {
+        /* four characters at a time while none can break a line: 31..0x84 (the usual ASCII), or above 0x85 but
+         * not U+2028 or U+2029 */
+#define PLAIN(c) ((c) - 31u < 0x85u - 31u || ((c) > 0x85u && ((c) | 1u) != 0x2029u))
+        while (i + 4 <= len && PLAIN(T[i]) & PLAIN(T[i + 1]) & PLAIN(T[i + 2]) & PLAIN(T[i + 3])) i += 4;
+#undef PLAIN
+        if (i >= len) break;
         Py_UCS4 c = T[i];
-        if (c < 128 ? (c >= 10 && c <= 13) || (c >= 28 && c <= 30) : Py_UNICODE_ISLINEBREAK(c)) {
+        /* \n \v \f \r, \x1c-\x1e, U+0085, U+2028, U+2029: Py_UNICODE_ISLINEBREAK */
+        if (c < 31 ? (LINEBREAKS >> c) & 1 : c >= 0x85 && (c == 0x85 || c == 0x2028 || c == 0x2029)) {
             if (lines_push(L, &cap, s, i) < 0) return -1;
             i += (c == '\r' && i + 1 < len && T[i + 1] == '\n') ? 2 : 1;
             s = i;
@@ -650,6 +748,7 @@ static Py_ssize_t sentence_ends(const Py_UCS4 *s, Py_ssize_t n) {
     Py_ssize_t count = 0, p = 0;
     while (p < n) {
         Py_UCS4 c = s[p];
+        if (c < 128 ? c != '.' && c != '!' && c != '?' : c != 0x3002 && c != 0xFF01 && c != 0xFF1F) { p++; continue; }
         int cls = c == '.' ? 1 : (c == '!' || c == '?') ? 2 : in_set(c, FULLSTOPS) ? 3 : 0;
         if (cls == 1) {
             if (p > 0 && AZ(s[p - 1])) cls = 0;
@@ -680,6 +779,7 @@ static inline __attribute__((always_inline)) int ends_with(const Py_UCS4 *s, Py_
 
 static inline Py_UCS4 lower1(Py_UCS4 c) {  /* str.lower for the ASCII phrases searched below */
     if (c < 128) return (c >= 'A' && c <= 'Z') ? c + 32 : c;
+    if (c >= 0x4E00 && c <= 0x9FFF) return c;  /* the common Han block: no case */
     if (c == 0x130) return 0;  /* İ becomes two characters; neither ends a phrase searched here */
     return Py_UNICODE_TOLOWER(c);
 }
@@ -694,12 +794,20 @@ static inline int phrase_at(const Py_UCS4 *s, Py_ssize_t n, Py_ssize_t i, const 
 static const char *POLICY[] = {"terms of use", "privacy policy", "cookie policy", "uses cookies", "use of cookies",
                                "use cookies", NULL};
 enum { C4_LOREM = 1, C4_JS = 2, C4_POLICY = 4 };
+/* the ASCII characters a phrase below starts with, either case, and the second character of each of those phrases */
+static const unsigned char PHRASE_START[128] = {['l'] = 'o', ['j'] = 'a', ['t'] = 'e', ['p'] = 'r', ['c'] = 'o', ['u'] = 's',
+                                                ['L'] = 'o', ['J'] = 'a', ['T'] = 'e', ['P'] = 'r', ['C'] = 'o', ['U'] = 's'};
 
 /* which of C4's phrases the line s[0:n], lower-cased, contains ("lorem ipsum", "javascript", the POLICY
  * phrases), in one scan */
 static int c4_phrases(const Py_UCS4 *s, Py_ssize_t n) {
     int found = 0;
-    for (Py_ssize_t i = 0; i < n; i++) {
+    for (Py_ssize_t i = 0; i + 1 < n; i++) {  /* every phrase has 10 or more characters */
+        /* no phrase starts here: an ASCII character that starts none, or without the second character that all of
+         * those it starts have (phrase_at compares that one the same way: lower1 makes no other character ASCII
+         * but K, KELVIN SIGN, which is no second character) */
+        Py_UCS4 a = s[i], b = s[i + 1];
+        if (a < 128 && (b >= 128 || (Py_UCS4)PHRASE_START[a] != (b | ((b >= 'A' && b <= 'Z') << 5)))) continue;
         Py_UCS4 c = lower1(s[i]);
         switch (c) {
         case 'l': if (phrase_at(s, n, i, "lorem ipsum", 11)) found |= C4_LOREM; break;
@@ -748,28 +856,21 @@ static Py_ssize_t remove_citations(Py_UCS4 *s, Py_ssize_t *n) {
     return k;
 }
 
-/* matches of (?:https?://|www\.)\S+ (re.findall) */
-static Py_ssize_t count_urls(const Py_UCS4 *T, Py_ssize_t n) {
-    Py_ssize_t count = 0, p = 0;
-    while (p < n) {
-        Py_ssize_t e = -1;
-        if (T[p] == 'h' && p + 4 <= n && T[p + 1] == 't' && T[p + 2] == 't' && T[p + 3] == 'p') {
-            Py_ssize_t k = p + 4;
-            if (k < n && T[k] == 's') k++;
-            if (k + 3 <= n && T[k] == ':' && T[k + 1] == '/' && T[k + 2] == '/') e = k + 3;
-            if (e >= 0 && !(e < n && !is_space(T[e]))) e = -1;
-        }
-        if (e < 0 && T[p] == 'w' && p + 4 <= n && T[p + 1] == 'w' && T[p + 2] == 'w' && T[p + 3] == '.') {
-            e = p + 4;
-            if (!(e < n && !is_space(T[e]))) e = -1;
-        }
-        if (e >= 0) {
-            while (e < n && !is_space(T[e])) e++;
-            count++;
-            p = e;
-        } else p++;
+/* the end of a match of (?:https?://|www\.)\S+ at T[p], -1 when none starts there */
+static Py_ssize_t url_at(const Py_UCS4 *T, Py_ssize_t n, Py_ssize_t p) {
+    Py_ssize_t e = -1;
+    if (T[p] == 'h' && p + 4 <= n && T[p + 1] == 't' && T[p + 2] == 't' && T[p + 3] == 'p') {
+        Py_ssize_t k = p + 4;
+        if (k < n && T[k] == 's') k++;
+        if (k + 3 <= n && T[k] == ':' && T[k + 1] == '/' && T[k + 2] == '/') e = k + 3;
+        if (e >= 0 && !(e < n && !is_space(T[e]))) e = -1;
     }
-    return count;
+    if (e < 0 && T[p] == 'w' && p + 4 <= n && T[p + 1] == 'w' && T[p + 2] == 'w' && T[p + 3] == '.') {
+        e = p + 4;
+        if (!(e < n && !is_space(T[e]))) e = -1;
+    }
+    if (e >= 0) while (e < n && !is_space(T[e])) e++;
+    return e;
 }
 
 /* matches of [\w.+-]+@[\w-]+\.[\w.-]+ (re.findall): each '@' in turn, with the longest run before it that
@@ -795,7 +896,57 @@ static Py_ssize_t count_emails(const Py_UCS4 *T, Py_ssize_t n) {
 
 #include "prose_lines.c"  /* line_kinds, line_parts and their helpers */
 
+/* signals' one pass over the characters: the counts over the text, and each line's runs without a space */
+typedef struct {
+    long long hashes, ellipsis, letters, digits, spaces, nonspace, han, zpunct, urls, ats;
+    Py_ssize_t run, lmax, chunks, url_end;  /* the current run; the line's longest and how many */
+    int flags;  /* the line's: 1 a letter (str.isalpha), 32 a '[', 64 a '{' */
+} Scan;
+
+/* T[*ip] into S; *ip moves past the rest of a "..." */
+static inline __attribute__((always_inline)) void scan_char(Scan *S, const Py_UCS4 *T, Py_ssize_t n, Py_ssize_t *ip) {
+    Py_ssize_t i = *ip;
+    Py_UCS4 c = T[i];
+    if (c < 128) {  /* without branches, but for "...", URLs and e-mails */
+        unsigned f = ACLS[c], sp = (f >> 3) & 1;
+        S->letters += f & 1; S->digits += (f >> 1) & 1; S->hashes += (f >> 2) & 1;
+        S->spaces += sp; S->nonspace += sp ^ 1;
+        if (S->run > S->lmax) S->lmax = S->run;
+        S->chunks += (S->run == 0) & (sp ^ 1);
+        S->run = sp ? 0 : S->run + 1;
+        S->flags |= f & (1 | 32 | 64);
+        if (f & (16 | 128 | 256)) {
+            if ((f & 16) && i + 2 < n && T[i + 1] == '.' && T[i + 2] == '.') {
+                S->ellipsis++; S->nonspace += 2; S->run += 2; *ip = i + 2;
+            }
+            if ((f & 128) && i >= S->url_end) {  /* count_urls's matches: each starts after the one before */
+                Py_ssize_t e = url_at(T, n, i);
+                if (e >= 0) { S->urls++; S->url_end = e; }
+            }
+            S->ats += f >> 8;
+        }
+        return;
+    }
+    if (c >= 0x4E00 && c <= 0x9FFF) {  /* the common Han block */
+        S->nonspace++; S->letters++; S->han++;
+        S->chunks += S->run == 0;
+        S->run++;
+        if (!(S->flags & 1)) S->flags |= is_alpha(c);
+        return;
+    }
+    int sp = is_space(c), alpha = is_alpha(c);
+    if (sp) { S->spaces += c < 65536; if (S->run > S->lmax) S->lmax = S->run; S->run = 0; }
+    else { S->nonspace++; S->chunks += S->run == 0; S->run++; }
+    S->flags |= alpha;
+    if (c < 65536) { if (alpha) S->letters++; if (is_digit(c)) S->digits++; }
+    if (c == 0x2026) S->ellipsis++;
+    if (is_han(c)) { S->han++; if (c >= 65536) S->letters++; }
+    if (!sp && (c == 0xB7 || (c >= 0x2014 && c <= 0x3011) || (c >= 0xFF01 && c <= 0xFF5E)) && in_set(c, ZH_PUNCT))
+        S->zpunct++;  /* the ranges ZH_PUNCT lies in first */
+}
+
 #define N_OUT 63
+
 
 /* may follow the terminal mark at the end of a prose line: gristmill.steps.quality.PROSE_CLOSERS */
 static const Py_UCS4 PROSE_CLOSERS[] = {'"', '\'', ')', ']', 0xFF09, 0x300D, 0x300F, 0x2019, 0x201D, 0};
@@ -811,8 +962,12 @@ static PyObject *signals(PyObject *self, PyObject *args) {
     if (!PyArg_ParseTuple(args, "UpOy*O|d", &text, &zh, &wordlist, &stopbuf, &recount, &zmin)) return NULL;
     PyObject *result = NULL;
     Py_UCS4 *T = NULL, *buf = NULL;
+    Mem mem;
+    mem_open(&mem);
     Words W = {0};
+    W.mem = &mem;
     Lines L = {0};
+    L.mem = &mem;
     Table tab = {0};
     Dups dl = {0}, dp = {0}, df = {0};
     Py_ssize_t *line_words = NULL, *line_alpha = NULL, *line_ns = NULL, *tokbuf = NULL;
@@ -828,44 +983,43 @@ static PyObject *signals(PyObject *self, PyObject *args) {
     for (Py_ssize_t i = 0; i < W.nstops; i++) W.stop_bits[W.stops[i] >> 62] |= (uint64_t)1 << ((W.stops[i] >> 56) & 63);
 
     Py_ssize_t n = PyUnicode_GET_LENGTH(text);
-    T = PyUnicode_AsUCS4Copy(text);
-    if (!T) goto done;
+    T = mem_get(&mem, S_TEXT, (n + 1) * sizeof(Py_UCS4), 0);
+    if (!T || !PyUnicode_AsUCS4(text, T, n + 1, 1)) goto done;
     if (split_lines(T, n, &L) < 0) goto done;
-    line_words = PyMem_Calloc(L.n + 1, sizeof(Py_ssize_t));
-    line_alpha = PyMem_Calloc(L.n + 1, sizeof(Py_ssize_t));
-    line_ns = PyMem_Calloc(L.n + 1, sizeof(Py_ssize_t));  /* non-space characters of each line */
-    if (!line_words || !line_alpha || !line_ns) { PyErr_NoMemory(); goto done; }
+    line_words = mem_zero(&mem, S_LWORDS, (L.n + 1) * sizeof(Py_ssize_t));
+    line_alpha = mem_zero(&mem, S_LALPHA, (L.n + 1) * sizeof(Py_ssize_t));
+    line_ns = mem_get(&mem, S_LNS, (L.n + 1) * sizeof(Py_ssize_t), 0);  /* non-space characters of each line */
+    Py_ssize_t *line_chunks = mem_get(&mem, S_LCH, (L.n + 1) * sizeof(Py_ssize_t), 0);  /* its runs without a space */
+    Py_ssize_t *line_longest = mem_get(&mem, S_LLG, (L.n + 1) * sizeof(Py_ssize_t), 0);  /* the longest */
+    unsigned char *line_flags = mem_get(&mem, S_LFL, L.n + 1, 0);  /* Scan.flags */
+    if (!line_words || !line_alpha || !line_ns || !line_chunks || !line_longest || !line_flags) goto done;
 
-    /* characters, and the longest run without a space (a chunk has at most as many tokens as characters) */
-    long long hashes = 0, ellipsis = 0, letters = 0, digits = 0, spaces = 0, nonspace = 0, han = 0, zpunct = 0;
-    Py_ssize_t longest = 0, run = 0;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        Py_UCS4 c = T[i];
-        if (run > longest) longest = run;
-        if (c < 128) {
-            if ((c | 32) >= 'a' && (c | 32) <= 'z') letters++;
-            else if (c >= '0' && c <= '9') digits++;
-            else if (c == '#') hashes++;
-            else if (c == '.' && i + 2 < n && T[i + 1] == '.' && T[i + 2] == '.') { ellipsis++; }
-            if (c == ' ' || (c >= 9 && c <= 13) || (c >= 28 && c <= 31)) { spaces++; run = 0; }
-            else { nonspace++; run++; }
-            if (c == '.' && i + 2 < n && T[i + 1] == '.' && T[i + 2] == '.') i += 2, nonspace += 2, run += 2;
-            continue;
-        }
-        if (c >= 0x4E00 && c <= 0x9FFF) { nonspace++; letters++; han++; run++; continue; }  /* the common Han block */
-        int sp = is_space(c);
-        if (sp) { spaces += c < 65536; run = 0; } else { nonspace++; run++; }
-        if (c < 65536) { if (is_alpha(c)) letters++; if (is_digit(c)) digits++; }
-        if (c == 0x2026) ellipsis++;
-        if (is_han(c)) { han++; if (c >= 65536) letters++; }
-        if (!sp && in_set(c, ZH_PUNCT)) zpunct++;
+    /* characters, and each line's runs without a space (a chunk has at most as many tokens as characters): the
+     * line breaks between the lines, and each line */
+    Scan S;
+    memset(&S, 0, sizeof(S));
+    Py_ssize_t longest = 0, pos = 0;
+    for (Py_ssize_t li = 0;; li++) {
+        for (Py_ssize_t e = li < L.n ? L.start[li] : n, i = pos; i < e; i++) scan_char(&S, T, n, &i);
+        if (li == L.n) break;
+        long long ns0 = S.nonspace;
+        S.lmax = S.chunks = 0; S.flags = 0;  /* S.run is 0: the text's start, or after a line break */
+        for (Py_ssize_t i = L.start[li], e = L.end[li]; i < e; i++) scan_char(&S, T, n, &i);
+        if (S.run > S.lmax) S.lmax = S.run;
+        line_ns[li] = (Py_ssize_t)(S.nonspace - ns0);
+        line_chunks[li] = S.chunks;
+        line_longest[li] = S.lmax;
+        line_flags[li] = (unsigned char)S.flags;
+        if (S.lmax > longest) longest = S.lmax;
+        pos = L.end[li];
     }
-    if (run > longest) longest = run;
+    long long hashes = S.hashes, ellipsis = S.ellipsis, letters = S.letters, digits = S.digits, spaces = S.spaces,
+              nonspace = S.nonspace, han = S.han, zpunct = S.zpunct;
 
     /* words, and how many fall on each line */
     if (!zh) {
-        tokbuf = PyMem_Malloc((2 * longest + 2) * sizeof(Py_ssize_t));
-        if (!tokbuf) { PyErr_NoMemory(); goto done; }
+        tokbuf = mem_get(&mem, S_TOK, (2 * longest + 2) * sizeof(Py_ssize_t), 0);
+        if (!tokbuf) goto done;
         for (Py_ssize_t li = 0; li < L.n; li++) {
             Py_ssize_t before = W.n, alpha_before = W.alpha;
             if (tokenize_line(&W, T, L.start[li], L.end[li], text, tokbuf) < 0) goto done;
@@ -896,13 +1050,15 @@ static PyObject *signals(PyObject *self, PyObject *args) {
     }
 
     /* Gopher repetition */
-    if (table_init(&tab, W.n + 1, 1) < 0) goto done;
-    keys = PyMem_Malloc((W.n + 1) * sizeof(uint64_t));
-    cum = cumlen(&W);
-    if (!keys || !cum) { if (!keys) PyErr_NoMemory(); goto done; }
+    if (table_init_mem(&tab, W.n + 1, &mem, S_TAB) < 0) goto done;
+    keys = mem_get(&mem, S_KEYS, (W.n + 1) * sizeof(uint64_t), 0);
+    cum = mem_get(&mem, S_CUM, (W.n + 1) * sizeof(int32_t), 0);
+    if (!keys || !cum) goto done;
+    cum[0] = 0;  /* cum[i] = characters of the first i words */
+    for (Py_ssize_t i = 0; i < W.n; i++) cum[i + 1] = cum[i] + W.len[i];
     {
         long long top[11], dup[11];
-        if (repetition(&W, cum, &tab, top, dup) < 0) goto done;
+        if (repetition(&W, cum, &tab, top, dup, &mem) < 0) goto done;
         for (int k = 2; k <= 4; k++) out[17 + k - 2] = top[k];
         for (int k = 5; k <= 10; k++) out[20 + k - 5] = dup[k];
     }
@@ -914,6 +1070,7 @@ static PyObject *signals(PyObject *self, PyObject *args) {
         Py_ssize_t distinct = 0;
         for (Py_ssize_t i = 0; i < W.nl; i++) {
             int fresh;
+            if (i + PREFETCH < W.nl) table_prefetch(&tab, W.lh[i + PREFETCH]);
             size_t s = table_slot(&tab, W.lh[i], &fresh);
             if (fresh) { tab.e[s].a = 0; order[distinct++] = (int32_t)s; }
             tab.e[s].a++;
@@ -928,9 +1085,9 @@ static PyObject *signals(PyObject *self, PyObject *args) {
     }
 
     /* lines: Gopher bullets and ellipses, C4 rules, FineWeb on the lines C4 keeps, Chinese line lengths */
-    buf = PyMem_Malloc((n + 1) * sizeof(Py_UCS4));
-    if (!buf) { PyErr_NoMemory(); goto done; }
-    if (table_init(&df.t, L.n + 1, 0) < 0) goto done;
+    buf = mem_get(&mem, S_BUF, (n + 1) * sizeof(Py_UCS4), 0);
+    if (!buf) goto done;
+    if (table_init_mem(&df.t, L.n + 1, &mem, S_DF) < 0) goto done;
     long long bullets = 0, ell_lines = 0, zh_lines = 0, zh_line_chars = 0;
     long long c4_kept = 0, sentences = 0, no_term = 0, lorem = 0, curly = 0, js = 0, policy = 0, cites = 0;
     long long fw_punct = 0, fw_short = 0, fw_chars = 0, fw_words = 0;
@@ -945,21 +1102,10 @@ static PyObject *signals(PyObject *self, PyObject *args) {
             zh_lines++;
             zh_line_chars += len;
         }
-        /* C4 */
-        Py_ssize_t chunks = 0, longest = 0, ns = 0;
-        int bracket = 0, brace = 0;  /* a '[' (a citation to remove?), a '{' */
-        for (Py_ssize_t i = a; i < b;) {
-            while (i < b && is_space(T[i])) i++;
-            if (i >= b) break;
-            Py_ssize_t j = i;
-            while (j < b && !is_space(T[j])) { bracket |= T[j] == '['; brace |= T[j] == '{'; j++; }
-            chunks++;
-            ns += j - i;
-            if (j - i > longest) longest = j - i;
-            i = j;
-        }
-        line_ns[li] = ns;
-        if (len > 1000 && longest > 1000) continue;
+        /* C4: the line's runs without a space (chunks), from the scan */
+        Py_ssize_t chunks = line_chunks[li];
+        int bracket = line_flags[li] & 32, brace = line_flags[li] & 64;  /* a '[' (a citation to remove?), a '{' */
+        if (len > 1000 && line_longest[li] > 1000) continue;
         const Py_UCS4 *line = T + a;  /* the line, or its copy without citations */
         Py_ssize_t m = len;
         int cited = 0;
@@ -1005,26 +1151,29 @@ static PyObject *signals(PyObject *self, PyObject *args) {
     }
 
     /* Gopher repetition of lines (re.split("\n+")) and paragraphs (re.split("\n{2,}") of the stripped text) */
-    if (table_init(&dl.t, L.n + 2, 0) < 0) goto done;
+    if (table_init_mem(&dl.t, L.n + 2, &mem, S_DL) < 0) goto done;
     {
-        Py_ssize_t s = 0, i = 0;
-        while (i < n) {
-            if (T[i] == '\n') {
-                dups_add(&dl, T + s, i - s);
-                while (i < n && T[i] == '\n') i++;
-                s = i;
-            } else i++;
+        Py_ssize_t s = 0;
+        for (;;) {  /* wchar_t is UCS-4 here (checked at import): wmemchr finds the next newline */
+            const Py_UCS4 *nl = s < n ? (const Py_UCS4 *)wmemchr((const wchar_t *)T + s, L'\n', n - s) : NULL;
+            if (!nl) { dups_add(&dl, T + s, n - s); break; }
+            Py_ssize_t i = nl - T;
+            dups_add(&dl, T + s, i - s);
+            while (i < n && T[i] == '\n') i++;
+            s = i;
         }
-        dups_add(&dl, T + s, n - s);
     }
-    if (table_init(&dp.t, L.n + 2, 0) < 0) goto done;
+    if (table_init_mem(&dp.t, L.n + 2, &mem, S_DP) < 0) goto done;
     {
         Py_ssize_t a = 0, b = n;
         while (a < b && is_space(T[a])) a++;
         while (b > a && is_space(T[b - 1])) b--;
         Py_ssize_t s = a, i = a;
         while (i < b) {
-            if (T[i] == '\n' && i + 1 < b && T[i + 1] == '\n') {
+            const Py_UCS4 *nl = (const Py_UCS4 *)wmemchr((const wchar_t *)T + i, L'\n', b - i);
+            if (!nl) break;
+            i = nl - T;
+            if (i + 1 < b && T[i + 1] == '\n') {
                 dups_add(&dp, T + s, i - s);
                 while (i < b && T[i] == '\n') i++;
                 s = i;
@@ -1039,14 +1188,10 @@ static PyObject *signals(PyObject *self, PyObject *args) {
         Py_ssize_t k = 0;
         for (Py_ssize_t i = 0; i < n; i++) if (!is_space(T[i])) buf[k++] = T[i];
         Py_ssize_t m = k - 13 + 1;
-        uint64_t *wk = PyMem_Malloc(m * sizeof(uint64_t));
-        int32_t *cover = PyMem_Calloc(k + 1, sizeof(int32_t));
+        uint64_t *wk = mem_get(&mem, S_C0, m * sizeof(uint64_t), 0);
+        int32_t *cover = mem_zero(&mem, S_C1, (k + 1) * sizeof(int32_t));
         Table t13 = {0};
-        if (!wk || !cover || table_init(&t13, m, 1) < 0) {
-            PyMem_Free(wk); PyMem_Free(cover); table_free(&t13);
-            if (!PyErr_Occurred()) PyErr_NoMemory();
-            goto done;
-        }
+        if (!wk || !cover || table_init_mem(&t13, m, &mem, S_C2) < 0) goto done;
         /* the spans' keys: a polynomial hash rolled one character on (equal spans, equal keys) */
         const uint64_t B = 0x9E3779B97F4A7C15ULL | 1;
         uint64_t top = 1, roll = 0;
@@ -1055,27 +1200,29 @@ static PyObject *signals(PyObject *self, PyObject *args) {
         for (Py_ssize_t i = 0; i < m; i++) {
             if (i) roll = (roll - buf[i - 1] * top) * B + buf[i + 12];
             wk[i] = mix64(roll ^ ((uint64_t)13 << 40));
+        }
+        for (Py_ssize_t i = 0; i < m; i++) {  /* count; wk[i] becomes the span's slot */
             int fresh;
+            if (i + PREFETCH < m) table_prefetch(&t13, wk[i + PREFETCH]);
             size_t s = table_slot(&t13, wk[i], &fresh);
             if (fresh) t13.e[s].a = 0;
             t13.e[s].a++;
+            wk[i] = s;
         }
         for (Py_ssize_t i = 0; i < m; i++) {
-            int fresh;
-            size_t s = table_slot(&t13, wk[i], &fresh);
-            if (t13.e[s].a > 1) { cover[i]++; cover[i + 13]--; }
+            if (i + PREFETCH < m) __builtin_prefetch(&t13.e[wk[i + PREFETCH]]);
+            if (t13.e[wk[i]].a > 1) { cover[i]++; cover[i + 13]--; }
         }
         long long run = 0;
         for (Py_ssize_t i = 0; i < k; i++) { run += cover[i]; if (run) rep13++; }
-        PyMem_Free(wk); PyMem_Free(cover); table_free(&t13);
     }
 
     /* prose lines: their non-space and Han characters, terminal ends, words and words with a letter */
     long long p_chars = 0, p_zh_chars = 0, p_han = 0, p_lines = 0, p_term = 0, p_words = 0, p_alpha = 0;
     if (zmin >= 0) {
-        kb = PyMem_Malloc(L.n + 1);
-        if (!kb) { PyErr_NoMemory(); goto done; }
-        if (classify_lines(T, &L, kb) < 0) goto done;
+        kb = mem_get(&mem, S_KB, L.n + 1, 0);
+        if (!kb) goto done;
+        if (classify_lines(T, &L, kb, &mem, line_flags) < 0) goto done;
         for (Py_ssize_t li = 0; li < L.n; li++) {
             if (kb[li] != K_PROSE && kb[li] != K_NO_LETTERS) continue;  /* gristmill.text.prose.MEASURED */
             Py_ssize_t a = L.start[li], b = L.end[li];
@@ -1106,8 +1253,8 @@ static PyObject *signals(PyObject *self, PyObject *args) {
     out[35] = c4_kept; out[36] = fw_punct; out[37] = fw_short; out[38] = df.chars; out[39] = fw_chars;
     out[40] = c4_kept ? c4_kept - 1 : 0; out[41] = fw_words;
     out[44] = W.caps; out[45] = letters; out[46] = digits; out[47] = spaces;
-    out[54] = count_urls(T, n);
-    out[55] = count_emails(T, n);
+    out[54] = S.urls;
+    out[55] = S.ats ? count_emails(T, n) : 0;  /* each match holds an '@' */
     out[48] = nonspace; out[49] = han; out[50] = zh_lines; out[51] = zh_line_chars; out[52] = rep13; out[53] = zpunct;
     out[56] = p_chars; out[57] = p_han; out[58] = p_lines; out[59] = p_term; out[60] = p_words; out[61] = p_alpha;
     out[62] = p_zh_chars;
@@ -1120,11 +1267,7 @@ static PyObject *signals(PyObject *self, PyObject *args) {
     }
 done:
     PyBuffer_Release(&stopbuf);
-    PyMem_Free(T); PyMem_Free(buf);
-    words_free(&W);
-    PyMem_Free(L.start); PyMem_Free(L.end);
-    table_free(&tab); table_free(&dl.t); table_free(&dp.t); table_free(&df.t);
-    PyMem_Free(line_words); PyMem_Free(line_alpha); PyMem_Free(line_ns); PyMem_Free(kb); PyMem_Free(keys); PyMem_Free(cum); PyMem_Free(tokbuf);
+    mem_close(&mem);  /* every block above is scratch memory */
     return result;
 }
 
@@ -1572,7 +1715,11 @@ static PyObject *init(PyObject *self, PyObject *args) {
         return NULL;
     int ok = bm.len == 8192 && pre.len == 8192 && suf.len == 8192 && PyFrozenSet_Check(abbrevs) &&
              PyFrozenSet_Check(contractions) && PyFrozenSet_Check(emoticons) && PyFrozenSet_Check(units);
-    if (ok) { memcpy(SYMBOL, bm.buf, 8192); memcpy(PRE, pre.buf, 8192); memcpy(SUF, suf.buf, 8192); }
+    if (ok) {
+        memcpy(SYMBOL, bm.buf, 8192); memcpy(PRE, pre.buf, 8192); memcpy(SUF, suf.buf, 8192);
+        for (Py_UCS4 c = 0; c < 128; c++)
+            AWORD[c] = (unsigned char)(ISSYM(c) | ((c >= 'A' && c <= 'Z') ? 2 : 0) | ((c >= 'a' && c <= 'z') ? 4 : 0));
+    }
     PyBuffer_Release(&bm); PyBuffer_Release(&pre); PyBuffer_Release(&suf);
     if (!ok) { PyErr_SetString(PyExc_ValueError, "three bitmaps of 8192 bytes, a function and four frozensets"); return NULL; }
     Py_XSETREF(PIECE, Py_NewRef(piece));
@@ -1602,4 +1749,9 @@ static PyMethodDef METHODS[] = {
 static struct PyModuleDef MODULE = {PyModuleDef_HEAD_INIT, "_qsignals", "Quality-signal counts in C.", -1, METHODS,
                                     NULL, NULL, NULL, NULL};
 
-PyMODINIT_FUNC PyInit__qsignals(void) { return PyModule_Create(&MODULE); }
+_Static_assert(sizeof(wchar_t) == sizeof(Py_UCS4), "wmemchr reads UCS-4 text as wchar_t");
+
+PyMODINIT_FUNC PyInit__qsignals(void) {
+    acls_init();
+    return PyModule_Create(&MODULE);
+}
