@@ -5,11 +5,16 @@
  *   mask_numbers(s)               " ".join("<num>" if w[:1].isdigit() else w for w in s.split())
  *   dsir_features(words, text, buckets, max_features)
  *                                 one document's DSIR features (gristmill.select.dsir.Featurizer.batch)
+ *   sample_text(s, budget, windows)
+ *                                 what the language model reads (gristmill.text.langsample.sample_text)
+ *   sample_texts(texts, budget, windows)
+ *                                 the same for each str of a list (one call per batch)
  *
- * The Python definitions are in gristmill.text.token_lists (and Featurizer's numpy path);
- * tests/test_token_lists.py checks that both give the same on real English and Chinese text and on random
- * strings. Whitespace and digits are Python's (Py_UNICODE_ISSPACE: str.isspace/str.split; Py_UNICODE_ISDIGIT:
- * str.isdigit), text is read as code points (lone surrogates included).
+ * The Python definitions are in gristmill.text.token_lists (and Featurizer's numpy path, and
+ * gristmill.text.langsample); tests/test_token_lists.py and tests/test_langsample.py check that both give the
+ * same on real English and Chinese text and on random strings. Whitespace and digits are Python's
+ * (Py_UNICODE_ISSPACE: str.isspace/str.split; Py_UNICODE_ISDIGIT: str.isdigit), text is read as code points
+ * (lone surrogates included).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -240,12 +245,161 @@ done:
     return result;
 }
 
+/* --- sample_text: gristmill.text.langsample.sample_text, step for step ------------------------------------- */
+
+#define SLACK 24  /* langsample._SLACK: how far a cut looks for a space before cutting inside a word */
+
+/* str.find/rfind's reading of (start, end) for a string of length n (negative: from the end; clamped) */
+static void py_range(Py_ssize_t n, Py_ssize_t *lo, Py_ssize_t *hi) {
+    if (*hi > n) *hi = n;
+    else if (*hi < 0) { *hi += n; if (*hi < 0) *hi = 0; }
+    if (*lo < 0) { *lo += n; if (*lo < 0) *lo = 0; }
+}
+
+static inline int is_cut(Py_UCS4 c) { return c == ' ' || c == '\n'; }
+
+/* langsample._cut: the piece text[start:end] moved inwards to a space or newline at both ends, as (lo, hi) */
+static void cut_piece(int kind, const void *d, Py_ssize_t n, Py_ssize_t start, Py_ssize_t end,
+                      Py_ssize_t *lo, Py_ssize_t *hi) {
+    if (start) {  /* min(text.find(" ", start - 1, start + SLACK), text.find("\n", ...)) when < end */
+        Py_ssize_t a = start - 1, b = start + SLACK;
+        py_range(n, &a, &b);
+        for (Py_ssize_t i = a; i < b; i++)
+            if (is_cut(PyUnicode_READ(kind, d, i))) { if (i < end) start = i + 1; break; }
+    }
+    if (end < n && !is_cut(PyUnicode_READ(kind, d, end))) {  /* max(text.rfind(" ", end - SLACK, end), ...) */
+        Py_ssize_t a = end - SLACK, b = end, cut = -1;
+        py_range(n, &a, &b);
+        for (Py_ssize_t i = b - 1; i >= a; i--)
+            if (is_cut(PyUnicode_READ(kind, d, i))) { cut = i; break; }
+        if (cut > start) end = cut;
+    }
+    /* text[start:end] */
+    if (end > n) end = n;
+    if (start > end) start = end;
+    *lo = start;
+    *hi = end;
+}
+
+/* the widest character of d[lo:hi] (a string of one kind) */
+#define MAX_CHAR(NAME, T)                                                                                \
+    static Py_UCS4 NAME(const void *d, Py_ssize_t lo, Py_ssize_t hi) {                                   \
+        T m = 0;                                                                                         \
+        for (const T *p = (const T *)d + lo, *e = (const T *)d + hi; p < e; p++) m = *p > m ? *p : m;    \
+        return m;                                                                                        \
+    }
+MAX_CHAR(max_char1, Py_UCS1)
+MAX_CHAR(max_char2, Py_UCS2)
+MAX_CHAR(max_char4, Py_UCS4)
+
+/* newlines and carriage returns to spaces, in place (a loop the compiler vectorises) */
+#define FLATTEN(T, DATA, LEN)                                                                            \
+    do {                                                                                                 \
+        T *q_ = (T *)(DATA);                                                                             \
+        for (Py_ssize_t i_ = 0; i_ < (LEN); i_++)                                                        \
+            q_[i_] = q_[i_] == '\n' || q_[i_] == '\r' ? (T)' ' : q_[i_];                                 \
+    } while (0)
+
+/* the pieces (lo, hi) joined by single spaces, newlines and carriage returns as spaces (langsample.flat); the
+ * result is as narrow as its widest character, as every str must be */
+static PyObject *join_flat(PyObject *text, const Py_ssize_t *r, Py_ssize_t pieces) {
+    int kind = PyUnicode_KIND(text);
+    const void *d = PyUnicode_DATA(text);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text), total = pieces - 1;
+    for (Py_ssize_t p = 0; p < pieces; p++) total += r[2 * p + 1] - r[2 * p];
+    if (pieces == 1 && r[0] == 0 && r[1] == n) {  /* the whole text: itself when it has no line breaks */
+        Py_ssize_t i = 0;
+        while (i < n) { Py_UCS4 c = PyUnicode_READ(kind, d, i); if (c == '\n' || c == '\r') break; i++; }
+        if (i == n && PyUnicode_CheckExact(text)) return Py_NewRef(text);
+    }
+    Py_UCS4 maxc = ' ';
+    if (!PyUnicode_IS_ASCII(text))
+        for (Py_ssize_t p = 0; p < pieces; p++) {
+            Py_UCS4 m = kind == PyUnicode_1BYTE_KIND ? max_char1(d, r[2 * p], r[2 * p + 1])
+                      : kind == PyUnicode_2BYTE_KIND ? max_char2(d, r[2 * p], r[2 * p + 1])
+                      : max_char4(d, r[2 * p], r[2 * p + 1]);
+            if (m > maxc) maxc = m;
+        }
+    PyObject *res = PyUnicode_New(total, maxc);
+    if (!res) return NULL;
+    int rk = PyUnicode_KIND(res);
+    void *rd = PyUnicode_DATA(res);
+    Py_ssize_t o = 0;
+    for (Py_ssize_t p = 0; p < pieces; p++) {
+        if (p) PyUnicode_WRITE(rk, rd, o++, ' ');
+        Py_ssize_t lo = r[2 * p], hi = r[2 * p + 1];
+        if (rk == kind) memcpy((char *)rd + o * kind, (const char *)d + lo * kind, (hi - lo) * kind);
+        else for (Py_ssize_t i = lo; i < hi; i++) PyUnicode_WRITE(rk, rd, o + i - lo, PyUnicode_READ(kind, d, i));
+        o += hi - lo;  /* (not PyUnicode_CopyCharacters: 3.11 checks Latin-1 into ASCII from the string's start) */
+    }
+    if (rk == PyUnicode_1BYTE_KIND) FLATTEN(Py_UCS1, rd, total);
+    else if (rk == PyUnicode_2BYTE_KIND) FLATTEN(Py_UCS2, rd, total);
+    else FLATTEN(Py_UCS4, rd, total);
+    return res;
+}
+
+static PyObject *sample_one(PyObject *text, Py_ssize_t budget, Py_ssize_t windows) {
+    if (!PyUnicode_Check(text)) { PyErr_SetString(PyExc_TypeError, "texts: str"); return NULL; }
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text), one[2] = {0, n};
+    if (n <= budget) return join_flat(text, one, 1);
+    if (windows > budget) windows = budget;
+    if (windows < 1) windows = 1;
+    Py_ssize_t width = (budget - windows + 1) / windows;  /* both positive: C's division is Python's // */
+    if (windows == 1 || width < 1) { one[1] = budget; return join_flat(text, one, 1); }
+    Py_ssize_t *r = PyMem_Malloc(2 * windows * sizeof(Py_ssize_t));
+    if (!r) return PyErr_NoMemory();
+    int kind = PyUnicode_KIND(text);
+    const void *d = PyUnicode_DATA(text);
+    double step = (double)(n - width) / (double)(windows - 1);  /* Python's true division, correctly rounded */
+    for (Py_ssize_t j = 0; j < windows; j++) {
+        Py_ssize_t s = (Py_ssize_t)((double)j * step);  /* int(j * step) */
+        cut_piece(kind, d, n, s, s + width, &r[2 * j], &r[2 * j + 1]);
+    }
+    PyObject *res = join_flat(text, r, windows);
+    PyMem_Free(r);
+    return res;
+}
+
+static int sample_args(Py_ssize_t budget) {
+    if (budget < 1) { PyErr_SetString(PyExc_ValueError, "budget: at least 1"); return -1; }
+    return 0;
+}
+
+static PyObject *sample_text(PyObject *self, PyObject *args) {
+    PyObject *text;
+    Py_ssize_t budget, windows = 3;
+    if (!PyArg_ParseTuple(args, "On|n", &text, &budget, &windows) || sample_args(budget) < 0) return NULL;
+    return sample_one(text, budget, windows);
+}
+
+static PyObject *sample_texts(PyObject *self, PyObject *args) {
+    PyObject *texts;
+    Py_ssize_t budget, windows = 3;
+    if (!PyArg_ParseTuple(args, "On|n", &texts, &budget, &windows) || sample_args(budget) < 0) return NULL;
+    PyObject *seq = PySequence_Fast(texts, "a list of str");
+    if (!seq) return NULL;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    PyObject **items = PySequence_Fast_ITEMS(seq);
+    PyObject *out = PyList_New(n);
+    for (Py_ssize_t i = 0; out && i < n; i++) {
+        PyObject *s = sample_one(items[i], budget, windows);
+        if (!s) Py_CLEAR(out);
+        else PyList_SET_ITEM(out, i, s);
+    }
+    Py_DECREF(seq);
+    return out;
+}
+
 static PyMethodDef METHODS[] = {
     {"join_words", join_words, METH_O, "' '.join of the tokens that are not whitespace."},
     {"mask_numbers", mask_numbers, METH_O, "Whitespace-split words of a str joined by spaces, '<num>' for those "
                                            "that start with a digit."},
     {"dsir_features", dsir_features, METH_VARARGS, "dsir_features(words, text, buckets, max_features) -> "
                                                    "(uint32 bytes, n_words, n_chars): one document's DSIR features."},
+    {"sample_text", sample_text, METH_VARARGS, "sample_text(text, budget, windows=3) -> str: what the language "
+                                               "model reads (gristmill.text.langsample.sample_text)."},
+    {"sample_texts", sample_texts, METH_VARARGS, "sample_texts(texts, budget, windows=3) -> list[str]: "
+                                                 "sample_text of each."},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef MODULE = {PyModuleDef_HEAD_INIT, "_tokhash", "Token-list joins and hashes in C.", -1,

@@ -26,6 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from itertools import compress
 
 import numpy as np
 import pyarrow as pa
@@ -34,7 +35,7 @@ from gristmill.params import param
 from gristmill.steps.base import Result, Step, register, text_column, with_column
 from gristmill.text.chinese import simplified
 from gristmill.text.lang import Lang, normalise_label
-from gristmill.text.langsample import flat, sample_text
+from gristmill.text.langsample import flat, sample_text, sample_texts
 from gristmill.text.scripts import line_parts, script_counts
 
 EARLIER_CHARS = 2000  # what by_line: false reads (the first characters), as before max_chars became a budget
@@ -77,15 +78,20 @@ def decide(label: str, score: float, letters: int, han: int, kana: int, hangul: 
     return label, score
 
 
+_OF_KIND = {kind: bytes(int(k == kind) for k in range(256)) for kind in (1, 2)}  # line kind -> 1, others -> 0
+
+
 def _sample(lines: list[str], kinds: bytes, kind: int, max_chars: int, windows: int = 1) -> str:
     """The model's sample of the lines of ``kind``: :func:`gristmill.text.langsample.sample_text` of them
     (with one window, their first ``max_chars`` characters)."""
+    if windows != 1:  # all of them (itertools.compress: no Python step per line)
+        return sample_text(" ".join(compress(lines, kinds.translate(_OF_KIND[kind]))), max_chars, windows)
     out, n = [], 0
     for i, k in enumerate(kinds):
         if k == kind:
             out.append(lines[i])
             n += len(lines[i]) + 1
-            if windows == 1 and n >= max_chars:
+            if n >= max_chars:
                 break
     return sample_text(" ".join(out), max_chars, windows)
 
@@ -136,6 +142,24 @@ def combine(parts: _Parts, cjk: tuple[str, float] | None, other: tuple[str, floa
     return main, shares[main] * prob[main], dict(sorted(shares.items(), key=lambda kv: -kv[1]))
 
 
+def shares_text(shares: list[dict[str, float]]) -> list[str]:
+    """``lang_shares`` of each document: "zh:0.731 en:0.269" (each distinct set of shares written once; shares
+    are positive, so equal ones print alike).
+
+    >>> shares_text([{"en": 1.0}, {}, {"zh": 0.7312, "en": 0.2688}, {"en": 1.0}])
+    ['en:1.000', '', 'zh:0.731 en:0.269', 'en:1.000']
+    """
+    written: dict[tuple[tuple[str, float], ...], str] = {}
+    out = []
+    for s in shares:
+        key = tuple(s.items())
+        text = written.get(key)
+        if text is None:
+            text = written[key] = " ".join(f"{k}:{v:.3f}" for k, v in key)
+        out.append(text)
+    return out
+
+
 @register
 class LangId(Step):
     """Language ID per document with the shares of its languages (fastText lid.176, offline, and scripts)."""
@@ -147,43 +171,57 @@ class LangId(Step):
     def setup(self) -> None:
         self.model = load_model()
 
-    def _predict(self, samples: list[str]) -> list[tuple[str, float]]:
+    def _predict(self, samples: list[str]) -> tuple[list[str], np.ndarray]:
+        """The model's label (our code) and probability for each sample; each distinct label is mapped once."""
         if not samples:
-            return []
-        labels, scores = self.model.predict(samples, k=1)
-        return [(normalise_label(lab[0]), float(sc[0])) for lab, sc in zip(labels, scores, strict=True)]
+            return [], np.zeros(0)
+        labels, probs = self.model.predict(samples, k=1)
+        top = [lab[0] for lab in labels]
+        codes = {lab: normalise_label(lab) for lab in set(top)}
+        scores = np.concatenate(probs).astype(np.float64)  # k=1: one probability per sample
+        if len(scores) != len(samples):
+            raise RuntimeError(f"fastText gave {len(scores)} probabilities for {len(samples)} samples")
+        return [codes[lab] for lab in top], scores
 
     def identify(self, texts: list[str]) -> tuple[list[str], np.ndarray, np.ndarray, list[dict[str, float]]]:
-        """(languages, scores, Han shares, language shares) of ``texts``."""
+        """(languages, scores, Han shares, language shares) of ``texts``.
+
+        Documents without CJK letters (most) are sampled in one call (:func:`sample_texts`) and take
+        :func:`decide`; those with CJK letters are split by line (:func:`split_parts`) and take :func:`combine`.
+        The model reads all samples in one call."""
         p: LangIdParams = self.params
         counts = [script_counts(t) for t in texts]
         han_fracs = np.array([h / n if n else 0.0 for n, h, _, _ in counts])
-        parts: list[_Parts | None] = [None] * len(texts)
-        samples, where = [], []  # model samples and (document, part) each answers for
-        for i, (t, (letters, han, kana, hangul)) in enumerate(zip(texts, counts, strict=True)):
-            if p.by_line and letters and (han or kana or hangul):
-                parts[i] = pt = split_parts(t, p.zh_min_han, p.max_chars, p.windows)
-                for part, sample in (("cjk", pt.cjk_sample), ("other", pt.other_sample)):
-                    if sample is not None:
-                        samples.append(sample)
-                        where.append((i, part))
-            else:
-                samples.append(sample_text(t, p.max_chars, p.windows) if p.by_line else flat(t[:EARLIER_CHARS]))
-                where.append((i, "doc"))
-        named: dict[tuple[int, str], tuple[str, float]] = dict(zip(where, self._predict(samples), strict=True))
-        langs, scores, shares = [], np.zeros(len(texts)), []
+        plain, mixed = [], []  # documents read whole, and documents split into CJK and other lines
         for i, (letters, han, kana, hangul) in enumerate(counts):
-            pt = parts[i]
-            if pt is None:
-                label, score = named[(i, "doc")]
-                lang, s = decide(label, score, letters, han, kana, hangul, p.zh_min_han)
-                share = {lang: 1.0} if lang != "und" else {}
-            else:
-                lang, s, share = combine(pt, named.get((i, "cjk")), named.get((i, "other")))
-            langs.append(lang)
-            scores[i] = min(s, 1.0)
-            shares.append(share)
-        return langs, scores, han_fracs, shares
+            (mixed if p.by_line and letters and (han or kana or hangul) else plain).append(i)
+        if not p.by_line:
+            samples = [flat(texts[i][:EARLIER_CHARS]) for i in plain]
+        elif mixed:
+            samples = sample_texts([texts[i] for i in plain], p.max_chars, p.windows)
+        else:
+            samples = sample_texts(texts, p.max_chars, p.windows)
+        parts = [split_parts(texts[i], p.zh_min_han, p.max_chars, p.windows) for i in mixed]
+        for pt in parts:
+            samples.extend(x for x in (pt.cjk_sample, pt.other_sample) if x is not None)
+        codes, probs = self._predict(samples)
+        probs = probs.tolist()
+        langs: list[str] = [""] * len(texts)
+        scores: list[float] = [0.0] * len(texts)
+        shares: list[dict[str, float]] = [{}] * len(texts)  # (placeholders: every document gets its own dict)
+        for k, i in enumerate(plain):
+            letters, han, kana, hangul = counts[i]
+            lang, scores[i] = decide(codes[k], probs[k], letters, han, kana, hangul, p.zh_min_han)
+            langs[i] = lang
+            shares[i] = {lang: 1.0} if lang != "und" else {}
+        k = len(plain)
+        for i, pt in zip(mixed, parts, strict=True):
+            named = []
+            for x in (pt.cjk_sample, pt.other_sample):
+                named.append(None if x is None else (codes[k], probs[k]))
+                k += x is not None
+            langs[i], scores[i], shares[i] = combine(pt, *named)
+        return langs, np.minimum(np.array(scores, dtype=np.float64), 1.0), han_fracs, shares
 
     def process(self, table: pa.Table) -> Result:
         p: LangIdParams = self.params
@@ -191,8 +229,7 @@ class LangId(Step):
         table = with_column(table, "lang", pa.array(langs, pa.string()))
         table = with_column(table, "lang_score", pa.array(np.round(out_scores, 4)))
         table = with_column(table, "han_frac", pa.array(np.round(han_fracs, 4)))
-        table = with_column(table, "lang_shares", pa.array(
-            [" ".join(f"{k}:{v:.3f}" for k, v in s.items()) for s in shares], pa.string()))
+        table = with_column(table, "lang_shares", pa.array(shares_text(shares), pa.string()))
         for code in ("en", "zh"):
             table = with_column(table, f"{code}_share", pa.array(
                 np.round([s.get(code, 0.0) for s in shares], 4), pa.float64()))

@@ -6,6 +6,10 @@ characters, evenly spaced from its start to its end, each cut at spaces so that 
 become spaces (the model reads one line). The cost is then the same for a 2 KB and a 2 MB document, and a page
 whose first paragraph is in another language is still named by what most of it is.
 
+The C extension ``gristmill.text._tokhash`` gives the same samples in one pass (:func:`sample_texts` takes a
+whole batch); :func:`sample_text_py` is the definition, used when the extension is not built or
+``GRISTMILL_PURE_PYTHON=1`` (``tests/test_langsample.py`` checks that both agree).
+
 >>> sample_text("one two three", 100)
 'one two three'
 >>> text = " ".join(f"w{i}" for i in range(1000))
@@ -15,6 +19,8 @@ whose first paragraph is in another language is still named by what most of it i
 """
 
 from __future__ import annotations
+
+from gristmill.text import token_lists
 
 _SLACK = 24  # how far a cut looks for a space before giving up and cutting inside a word
 
@@ -40,7 +46,21 @@ def _cut(text: str, start: int, end: int) -> str:
 
 def sample_text(text: str, budget: int, windows: int = 3) -> str:
     """At most ``budget`` characters of ``text`` for the model, from ``windows`` evenly spaced places, as one
-    line (see the module docstring)."""
+    line (see the module docstring): :func:`sample_text_py`, in C when the extension is built."""
+    if token_lists.AVAILABLE and budget >= 1:
+        return token_lists._tokhash.sample_text(text, budget, windows)
+    return sample_text_py(text, budget, windows)
+
+
+def sample_texts(texts: list[str], budget: int, windows: int = 3) -> list[str]:
+    """:func:`sample_text` of each of ``texts`` (one C call for the list when the extension is built)."""
+    if token_lists.AVAILABLE and budget >= 1:
+        return token_lists._tokhash.sample_texts(texts, budget, windows)
+    return [sample_text_py(t, budget, windows) for t in texts]
+
+
+def sample_text_py(text: str, budget: int, windows: int = 3) -> str:
+    """:func:`sample_text` in Python (the definition the C extension follows)."""
     n = len(text)
     if n <= budget:
         return flat(text)
