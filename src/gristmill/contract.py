@@ -83,7 +83,31 @@ def register(cls: type[Step]) -> type[Step]:
 
 
 def text_column(table: pa.Table) -> list[str]:
-    return table.column("text").to_pylist()
+    """The ``text`` column as a list of strings (the caller's own list: changing it changes nothing else).
+
+    A column that :func:`with_text` made from a list is not converted back: its list is copied (the last one
+    made in this process is kept, with the column, whose buffers it identifies)."""
+    col = table.column("text")
+    key, kept, texts = _LAST_TEXT
+    if kept is not None and len(col) == len(kept) and _buffers(col) == key:
+        return list(texts)
+    return col.to_pylist()
+
+
+def with_text(table: pa.Table, texts: list[str]) -> pa.Table:
+    """``table`` with its ``text`` column replaced by ``texts``; a step's next :func:`text_column` of the result
+    takes a copy of ``texts`` instead of converting the column back."""
+    col = pa.chunked_array([pa.array(texts, pa.string())])
+    _LAST_TEXT[:] = [_buffers(col), col, list(texts)]  # col held: its buffers stay allocated, their addresses its own
+    return with_column(table, "text", col)
+
+
+_LAST_TEXT: list = [None, None, None]  # [buffer addresses, column, its texts]
+
+
+def _buffers(col: pa.ChunkedArray) -> tuple:
+    """Which memory a column's values are in: each chunk's offset, length and buffer addresses."""
+    return tuple((c.offset, len(c), *(b.address if b is not None else 0 for b in c.buffers())) for c in col.chunks)
 
 
 def with_column(table: pa.Table, name: str, values: pa.Array) -> pa.Table:

@@ -48,9 +48,10 @@ def read_lines(shard: Shard, opts: ReadOptions, dec: Decoding) -> Iterator[ReadB
     size = 0
     raw, f = open_stream(shard, opts.max_expansion)
     last = shard.start
-    keep = opts.quarantine_bytes
+    keep, max_bytes, batch_rows, batch_bytes = opts.quarantine_bytes, opts.max_record_bytes, opts.batch_rows, opts.batch_bytes
+    parse = _json_parser(opts)
     try:
-        for offset, line, length in guarded(lines(shard, f, opts.max_record_bytes + 4, dec.newline), shard):  # +4: a BOM
+        for offset, line, length in guarded(lines(shard, f, max_bytes + 4, dec.newline), shard):  # +4: a BOM
             if offset is None:
                 batch.quarantine.append(_q(shard, last, line, b""))
                 batch.problem = line
@@ -68,16 +69,16 @@ def read_lines(shard: Shard, opts: ReadOptions, dec: Decoding) -> Iterator[ReadB
             if blank and len(line) == length:
                 batch.blank += 1
                 continue
-            if length > opts.max_record_bytes:
+            if length > max_bytes:
                 batch.quarantine.append(_q(shard, offset, f"record is {length:,} bytes, over "
-                                           f"input.max_record_bytes ({opts.max_record_bytes:,})",
-                                           line[:opts.max_record_bytes], keep, length))
+                                           f"input.max_record_bytes ({max_bytes:,})",
+                                           line[:max_bytes], keep, length))
                 continue
             if not utf8 and err:
                 batch.quarantine.append(_q(shard, offset, err, line, keep))
                 continue
             if is_json:
-                rec, err = _parse_json(body, opts)
+                rec, err = parse(body)
                 if err:
                     batch.quarantine.append(_q(shard, offset, err, line, keep))
                     continue
@@ -97,7 +98,7 @@ def read_lines(shard: Shard, opts: ReadOptions, dec: Decoding) -> Iterator[ReadB
                 texts.append(body)
                 metas.append(None)
             size += len(body)
-            if len(ids) >= opts.batch_rows or size >= opts.batch_bytes:
+            if len(ids) >= batch_rows or size >= batch_bytes:
                 batch.table = make_table(ids, texts, metas, is_json, enc)
                 yield batch
                 ids, texts, metas, size, batch = [], [], [], 0, ReadBatch(None)
@@ -109,33 +110,44 @@ def read_lines(shard: Shard, opts: ReadOptions, dec: Decoding) -> Iterator[ReadB
         yield batch
 
 
-def _parse_json(body: bytes | str, opts: ReadOptions) -> tuple[tuple | None, str | None]:
-    try:
-        rec = orjson.loads(body)
-    except orjson.JSONDecodeError as e:
+def _json_parser(opts: ReadOptions):
+    """The function that parses one line for these options: ``(text, id or None, meta JSON or None), None``
+    or ``None, why`` (the settings looked up once, not per line)."""
+    tf, idf, sft = opts.text_field, opts.id_field, opts.sft
+    pop_text = ((lambda rec: rec.pop(tf, _MISSING)) if "." not in tf
+                else (lambda rec: pop_path(rec, tf, _MISSING)))
+    pop_id = (lambda rec: rec.pop(idf, None)) if "." not in idf else (lambda rec: pop_path(rec, idf, None))
+    loads, dumps, decode_error = orjson.loads, orjson.dumps, orjson.JSONDecodeError
+
+    def parse(body: bytes | str) -> tuple[tuple | None, str | None]:
         try:
-            if isinstance(body, bytes):
-                body.decode("utf-8")
-        except UnicodeDecodeError as u:
-            return None, f"invalid UTF-8 at byte {u.start} of the line (binary or mis-encoded data)"
-        return None, f"invalid JSON: {e}"
-    if not isinstance(rec, dict):
-        return None, f"expected a JSON object, got {type(rec).__name__}"
-    if opts.sft:
-        return _parse_sft(rec, opts)
-    text = rec.pop(opts.text_field, _MISSING) if "." not in opts.text_field else pop_path(rec, opts.text_field, _MISSING)
-    if text is _MISSING:
-        return None, f"missing text field '{opts.text_field}'"
-    if not isinstance(text, str):
-        return None, f"text field '{opts.text_field}' is {type(text).__name__}, expected a string"
-    rid = rec.pop(opts.id_field, None) if "." not in opts.id_field else pop_path(rec, opts.id_field, None)
-    if rid is not None:
-        if isinstance(rid, str | int) and not isinstance(rid, bool):
-            rid = str(rid)
-        else:
-            return None, f"id field '{opts.id_field}' is {type(rid).__name__}, expected a string or integer"
-    meta = orjson.dumps(rec) if rec else None  # bytes; Arrow takes them as UTF-8 text
-    return (text, rid, meta), None
+            rec = loads(body)
+        except decode_error as e:
+            try:
+                if isinstance(body, bytes):
+                    body.decode("utf-8")
+            except UnicodeDecodeError as u:
+                return None, f"invalid UTF-8 at byte {u.start} of the line (binary or mis-encoded data)"
+            return None, f"invalid JSON: {e}"
+        if type(rec) is not dict:
+            return None, f"expected a JSON object, got {type(rec).__name__}"
+        if sft:
+            return _parse_sft(rec, opts)
+        text = pop_text(rec)
+        if type(text) is not str:
+            if text is _MISSING:
+                return None, f"missing text field '{tf}'"
+            if not isinstance(text, str):
+                return None, f"text field '{tf}' is {type(text).__name__}, expected a string"
+        rid = pop_id(rec)
+        if rid is not None and type(rid) is not str:
+            if isinstance(rid, int) and not isinstance(rid, bool):
+                rid = str(rid)
+            else:
+                return None, f"id field '{idf}' is {type(rid).__name__}, expected a string or integer"
+        return (text, rid, dumps(rec) if rec else None), None  # meta: bytes; Arrow takes them as UTF-8 text
+
+    return parse
 
 
 def _parse_sft(rec: dict, opts: ReadOptions) -> tuple[tuple | None, str | None]:

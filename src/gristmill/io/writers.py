@@ -9,8 +9,10 @@ configured fields) and adds the signal columns. Each writer also records the typ
 from __future__ import annotations
 
 import gzip
+import io
 import itertools
 import os
+from dataclasses import dataclass
 from typing import IO
 
 import orjson
@@ -24,6 +26,7 @@ from gristmill.record import set_path
 EXT = {"jsonl": ".jsonl", "parquet": ".parquet"}
 COMP_EXT = {"none": "", "gzip": ".gz", "zstd": ".zst"}
 SLICE_ROWS = 256  # rows serialised to JSON at a time
+IOV_MAX = 1024  # lines per os.writev call (the least IOV_MAX of Linux, macOS and the BSDs)
 
 
 def output_name(stem: str, fmt: str, compression: str) -> str:
@@ -46,6 +49,9 @@ class AtomicFile:
 
 
 def _open_text_sink(path: str, compression: str) -> IO[bytes]:
+    """The file (unbuffered where uncompressed: lines go out with :func:`_write_lines`) or a compressor on it."""
+    if compression not in ("gzip", "zstd"):
+        return open(path, "wb", buffering=0)  # noqa: SIM115
     raw = open(path, "wb")  # noqa: SIM115
     if compression == "gzip":
         # mtime=0 and no file name in the header: byte-identical output run after run
@@ -88,11 +94,25 @@ class RecordWriter:
         if self._sink is None:
             self._sink = _open_text_sink(self.file.tmp, self.compression)
         dumps, opt = orjson.dumps, orjson.OPT_APPEND_NEWLINE | orjson.OPT_SERIALIZE_NUMPY
+        shape = _Shape.of(table, self.text_field, self.id_field)
+        acc, typed = self.type, False
         for off in range(0, table.num_rows, SLICE_ROWS):  # a slice at a time: memory stays flat
             part = table.slice(off, SLICE_ROWS)
-            recs, heads = _records(part, self.text_field, self.id_field)
-            self.type = _merge_type(self.type, recs, heads, part)
-            self._sink.write(b"".join([dumps(r, option=opt, default=str) for r in recs]))
+            plain = (_plain_lines(part, shape) if shape is not None
+                     and (acc == "null" or (isinstance(acc, dict) and "struct" in acc)) else None)
+            if plain is not None:
+                lines, metas = plain
+                if off == 0:  # the table's first record places every field (its type: merge_rows, field by field)
+                    acc = ty.merge_rows(acc, _records(part.slice(0, 1), self.text_field, self.id_field)[0])
+                    metas = metas[1:]
+                rest = [m for m in metas if m]  # then only input fields are typed record by record
+                acc, typed = (ty.merge_rows(acc, rest) if rest else acc), True
+            else:
+                recs, heads = _records(part, self.text_field, self.id_field)
+                acc = _merge_type(acc, recs, heads, part)
+                lines = [dumps(r, option=opt, default=str) for r in recs]
+            _write_lines(self._sink, lines)
+        self.type = _column_types(acc, table, shape) if typed else acc
 
     def close(self) -> bool:
         """Finish and rename into place; returns False (and writes nothing) if no row was written."""
@@ -114,6 +134,26 @@ class RecordWriter:
         finally:
             if os.path.exists(self.file.tmp):
                 os.remove(self.file.tmp)
+
+
+def _write_lines(sink: IO[bytes], lines: list[bytes]) -> None:
+    """Write ``lines`` in order: to an unbuffered file with ``os.writev`` (the kernel gathers them; no joined
+    copy is made), to anything else joined."""
+    if not isinstance(sink, io.FileIO) or not hasattr(os, "writev"):
+        sink.write(b"".join(lines))
+        return
+    fd = sink.fileno()
+    while lines:
+        part = lines[:IOV_MAX]
+        n = os.writev(fd, part)
+        if n == sum(map(len, part)):
+            lines = lines[len(part):]
+            continue
+        done = 0  # a short write: drop what went out, then go on from the middle of the line it stopped in
+        while n >= len(part[done]):
+            n -= len(part[done])
+            done += 1
+        lines = [memoryview(lines[done])[n:], *lines[done + 1:]]
 
 
 def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
@@ -200,6 +240,81 @@ def _records(table: pa.Table, text_field: str, id_field: str) -> tuple[list[dict
         heads.append(head)
         out.append(rec)
     return out, heads
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """A table whose JSON lines :func:`_plain_lines` can write: plain ``text_field`` and ``id_field`` (no dots,
+    not empty, different), ``id`` and ``text`` columns, column names unique and none named as either field,
+    every column of a type that says what JSON type each of its non-null values has (:data:`_PLAIN`)."""
+
+    keys: tuple[str, ...]     # the record's fields from the columns: id_field, text_field, then the others
+    columns: tuple[str, ...]  # the columns that give them: id, text, then the others
+    template: bytes           # a line: b'{"ID":%s,"TEXT":%s%s,"COLUMN":%s...}\n', the third %s the input fields
+
+    @staticmethod
+    def of(table: pa.Table, text_field: str, id_field: str) -> _Shape | None:
+        names = table.column_names
+        if (not text_field or not id_field or "." in text_field or "." in id_field or text_field == id_field
+                or "id" not in names or "text" not in names or len(set(names)) != len(names)):
+            return None
+        extra = tuple(n for n in names if n not in ("id", "text", "meta"))
+        columns = ("id", "text", *extra)
+        if (id_field in extra or text_field in extra or any(table.schema.field(n).type not in _PLAIN for n in columns)
+                or ("meta" in names and table.schema.field("meta").type not in (pa.string(), pa.large_string(),
+                                                                               pa.null()))):
+            return None
+        key = [orjson.dumps(k).replace(b"%", b"%%") for k in (id_field, text_field, *extra)]
+        template = b"{%s:%%s,%s:%%s%%s" % (key[0], key[1]) + b"".join(b",%s:%%s" % k for k in key[2:]) + b"}\n"
+        return _Shape((id_field, text_field, *extra), columns, template)
+
+
+_NUMPY = (pa.float64(), pa.int64(), pa.int32(), pa.bool_())  # orjson writes their NumPy arrays as their values
+
+
+def _json_values(col: pa.ChunkedArray) -> list[bytes]:
+    """Each value of a column of a :data:`_PLAIN` type as the JSON orjson writes for it inside a record: numbers
+    and booleans (no comma in any) written as one array and cut at the commas, strings one by one."""
+    if col.type in _NUMPY and col.null_count == 0:
+        return orjson.dumps(col.to_numpy(), option=orjson.OPT_SERIALIZE_NUMPY)[1:-1].split(b",")
+    if col.type in _NUMPY or col.type == pa.float32():  # float32: as the widened Python floats records hold
+        return orjson.dumps(col.to_pylist())[1:-1].split(b",")
+    dumps = orjson.dumps
+    return [dumps(v) for v in col.to_pylist()]
+
+
+def _plain_lines(table: pa.Table, shape: _Shape) -> tuple[list[bytes], list] | None:
+    """The JSON lines :func:`_records` and orjson give for a table of ``shape`` (the same bytes), made column
+    by column, with each record's input fields parsed from ``meta`` (None where it has none); None where an
+    input field has the name of a column or of the id or text field (:func:`_records` places those)."""
+    n = table.num_rows
+    slots, metas = [b""] * n, [None] * n  # a record's input fields, between its text and its columns
+    meta = table.column("meta") if "meta" in table.column_names else None
+    if meta is not None and meta.null_count < len(meta):
+        taken, loads, dumps = set(shape.keys), orjson.loads, orjson.dumps
+        for i, m in enumerate(meta.to_pylist()):
+            if m:
+                d = loads(m)
+                if type(d) is not dict or not taken.isdisjoint(d):
+                    return None
+                metas[i] = d
+                if d:
+                    slots[i] = b"," + dumps(d)[1:-1]
+    ids, texts, *cols = [_json_values(table.column(c)) for c in shape.columns]
+    template = shape.template
+    return [template % r for r in zip(ids, texts, slots, *cols, strict=True)], metas
+
+
+def _column_types(acc: ty.Type, table: pa.Table, shape: _Shape) -> ty.Type:
+    """``acc`` widened by every column value after the table's first row, typed once per column from its Arrow
+    type (a non-null value of type t adds t; a null adds nothing), which gives what ``merge_rows`` gives."""
+    fields = dict(acc["struct"])
+    for name, key in zip(shape.columns, shape.keys, strict=True):
+        col = table.column(name).slice(1)
+        if col.null_count < len(col):
+            t, cur = _PLAIN[col.type], fields[key]
+            fields[key] = t if cur == "null" else ty.merge(cur, t)
+    return {"struct": fields}
 
 
 _PLAIN = {pa.bool_(): "bool", pa.int64(): "int", pa.int32(): "int", pa.float64(): "float", pa.float32(): "float",

@@ -7,8 +7,9 @@ from typing import Literal
 
 import pyarrow as pa
 
+from gristmill.contract import with_text
 from gristmill.params import param
-from gristmill.steps.base import Result, Step, register, text_column, with_column
+from gristmill.steps.base import Result, Step, register, text_column
 from gristmill.text import normalize as tn
 
 
@@ -77,4 +78,4 @@ class Normalize(Step):
 
     def process(self, table: pa.Table) -> Result:
         out = [self.normalize(t) for t in text_column(table)]
-        return Result(with_column(table, "text", pa.array(out, pa.string())))
+        return Result(with_text(table, out))
