@@ -56,6 +56,9 @@ def child(mode: str, inp: str, out: str, workers: int, shard_size: int) -> None:
                 n += 1
         print(json.dumps({"docs": n}))
         return
+    from gristmill.exec.owned import arrow_without_pandas
+
+    arrow_without_pandas()  # this process runs gristmill only, as `gristmill run`'s does
     import gristmill
     from gristmill.params import Size
     from gristmill.recipe import load_recipe

@@ -13,16 +13,19 @@ The Python API mirrors the command line:
 from __future__ import annotations
 
 import os as _os
+import sys as _sys
 
 from gristmill.version import __version__
 
 if "ARROW_DEFAULT_MEMORY_POOL" not in _os.environ:
     # Arrow batches come and go: the system allocator gives their memory back, mimalloc (pyarrow's default)
     # keeps it (measured: peak RSS of a run ~10% lower, and no slower). Set the variable to choose another.
+    # pyarrow reads it when it first allocates: it is imported here only if it was imported before.
     _os.environ["ARROW_DEFAULT_MEMORY_POOL"] = "system"
-    import pyarrow as _pa
+    if "pyarrow" in _sys.modules:
+        import pyarrow as _pa
 
-    _pa.set_memory_pool(_pa.system_memory_pool())
+        _pa.set_memory_pool(_pa.system_memory_pool())
 
 from gristmill.errors import GristmillError, RecipeError  # noqa: E402
 

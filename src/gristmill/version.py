@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import platform
-from importlib import metadata
 
 __version__ = "0.1.0"
 
@@ -18,6 +17,8 @@ PACKAGES = ("pyarrow", "numpy", "orjson", "ftfy", "fasttext-numpy2", "regex", "x
 
 def versions() -> dict:
     """gristmill, Python and each installed package of :data:`PACKAGES`, name -> version."""
+    from importlib import metadata  # here: importing it costs every process ~0.03 CPU s (email, zipfile ...)
+
     out = {"gristmill": __version__, "python": platform.python_version()}
     for p in PACKAGES:
         with contextlib.suppress(metadata.PackageNotFoundError):

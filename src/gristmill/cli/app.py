@@ -59,6 +59,9 @@ def _finish(manifest: dict, output: str, allow_input_problems: bool = False) -> 
 
 
 def main() -> None:
+    from gristmill.exec.owned import arrow_without_pandas
+
+    arrow_without_pandas()  # this process runs gristmill only: pyarrow need not import pandas
     try:
         rc = app(standalone_mode=False)
     except GristmillError as e:

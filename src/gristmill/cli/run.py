@@ -30,7 +30,7 @@ def run(
     The recipe is first checked as ``gristmill validate`` checks it (columns against the input's first records)."""
     from gristmill.exec.pool import prestart
 
-    prestart(workers, executor)  # the pool's forkserver starts importing now, beside the imports and check below
+    prestart(workers, executor, input)  # the pool's forkserver imports now, beside the imports and check below
     from gristmill.exec.local import run as run_recipe
     from gristmill.recipe_check import check_recipe
 

@@ -22,6 +22,8 @@ All lower-case and ignore whitespace; ``digits=True`` folds every digit to 0.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import regex
 
@@ -39,6 +41,7 @@ def tokens(text: str, digits: bool = False) -> list[str]:
     return _TOKEN.findall(t)
 
 
+@functools.cache  # built at first use, not at import (~0.05 CPU s; a run without near-dedup never needs it)
 def _char_classes() -> tuple[np.ndarray, np.ndarray]:
     """BMP class tables. Tokens: 0 separator, 1 letter/digit of a space-delimited script, 2 CJK (a token
     by itself). Chars: 2 for every visible character, 0 for whitespace, control, format and surrogates."""
@@ -54,13 +57,10 @@ def _char_classes() -> tuple[np.ndarray, np.ndarray]:
     return cls, visible
 
 
-_CLASS, _VISIBLE = _char_classes()
-
-
 def _classes(cp32: np.ndarray, units: str = "tokens") -> np.ndarray:
     """Character class of each code point. Tokens: CJK beyond the BMP (Han extensions B and later) are
     tokens, other supplementary planes separators. Chars: every supplementary character is a unit."""
-    table = _CLASS if units == "tokens" else _VISIBLE
+    table = _char_classes()[0 if units == "tokens" else 1]
     if cp32.max() < 0x10000:
         return table[cp32]
     bmp = cp32 < 0x10000
@@ -71,7 +71,9 @@ def _classes(cp32: np.ndarray, units: str = "tokens") -> np.ndarray:
     else:
         cls[big] = 2
     return cls
-_DIGIT = np.array([chr(i).isdigit() for i in range(0x10000)], dtype=bool)
+@functools.cache
+def _digit_table() -> np.ndarray:
+    return np.array([chr(i).isdigit() for i in range(0x10000)], dtype=bool)
 
 
 _INV_B = np.uint64(pow(int(_B), -1, 2**64))
@@ -140,7 +142,7 @@ def batch_shingles(texts: list[str], n: int = 5, digits: bool = False, *, units:
     if digits:
         small = cp < 0x10000
         d = np.zeros(len(cp), bool)
-        d[small] = _DIGIT[cp[small].astype(np.int64)]
+        d[small] = _digit_table()[cp[small].astype(np.int64)]
         cp[d] = ord("0")
     c = cls[keep]
     idx = np.nonzero(keep)[0]

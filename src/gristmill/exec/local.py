@@ -30,6 +30,7 @@ from gristmill.errors import GristmillError
 from gristmill.exec import durable
 from gristmill.exec import manifest as mf
 from gristmill.exec.lock import LOCK_NAME, FolderLock, die_with_parent
+from gristmill.exec.owned import arrow_without_pandas
 from gristmill.exec.plan import stages as cut_stages
 from gristmill.exec.pool import default_workers, prestart, start_forkserver
 from gristmill.exec.progress import Reporter, Slots, SlotWriter, worker_init
@@ -56,10 +57,10 @@ def run(recipe: Recipe | str | os.PathLike | None = None, *, inputs: list[str] |
     if executor not in ("local", "ray"):
         raise GristmillError(f"unknown executor {executor!r}", hint="local or ray")
     workers = workers or default_workers()
-    prestart(workers, executor)  # the pool's forkserver imports beside the recipe check and the planning below
     if isinstance(recipe, Recipe):
         recipe = copy.deepcopy(recipe)
     else:  # what `gristmill run` checks: the schema and every column, against a sample of the input
+        prestart(workers, executor, inputs)  # the pool's forkserver imports beside the recipe check
         from gristmill.recipe_check import check_recipe
 
         recipe, _ = check_recipe(recipe, inputs=inputs)
@@ -73,6 +74,7 @@ def run(recipe: Recipe | str | os.PathLike | None = None, *, inputs: list[str] |
     reporter = reporter or Reporter(quiet=quiet)
     configure_inputs(recipe.input.paths, recipe.input.storage_options)
     shards = plan_shards(recipe.input.paths, recipe.input.format, recipe.input.shard_size)
+    prestart(workers, executor, shards=len(shards))  # a pool only for more than one task per stage
     stages = cut_stages(recipe.steps)
     fs, out_path = output_fs(recipe.output.path, recipe.output.storage_options)
     local = "file" in (fs.protocol if isinstance(fs.protocol, tuple) else (fs.protocol,))
@@ -336,7 +338,9 @@ def _execute(pool, pool_workers: int, slots, recipe, stage, shards, root, n_shar
 
 def _worker_start(run_pid: int, env: dict) -> None:
     """In a new pool worker: the run's environment as it is now (the forkserver keeps the one it started
-    with, e.g. a ``${VAR}`` storage option set since), and exit when the run's process ends."""
+    with, e.g. a ``${VAR}`` storage option set since), and exit when the run's process ends. A pool
+    process runs nothing but tasks: pyarrow in it never imports pandas (:mod:`gristmill.exec.owned`)."""
+    arrow_without_pandas()
     os.environ.clear()
     os.environ.update(env)
     die_with_parent(run_pid)

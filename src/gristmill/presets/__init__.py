@@ -10,6 +10,7 @@ other presets with a ``when`` condition (the rules apply only to rows where it h
 
 from __future__ import annotations
 
+import functools
 from importlib import resources
 
 import yaml
@@ -27,8 +28,15 @@ def describe(name: str) -> str:
 
 
 def _read(name: str) -> dict:
+    """The preset's YAML, parsed once per process (a run builds its filters several times: the recipe check,
+    the column checks, each task, the report's thresholds). Callers only read it."""
     if name not in available():
         raise GristmillError(f"unknown preset {name!r}", hint="presets: " + ", ".join(available()))
+    return _parsed(name)
+
+
+@functools.cache
+def _parsed(name: str) -> dict:
     return yaml.safe_load((resources.files("gristmill") / "presets" / f"{name}.yaml").read_text(encoding="utf-8"))
 
 

@@ -137,11 +137,15 @@ def signals(profile: Profile, thresholds: list[dict]) -> list[dict]:
     is_kind = {k: kinds == k for k in ("kept", "rejected")}
     is_lang = {lg: item_langs == lg for lg in langs}
     out = []
-    for name in sorted(profile.signals):
+    names = sorted(profile.signals)
+    # a sampled document without a signal (absent or NaN in its shard) has none here: NaN, then left out
+    # (None, what dict.get gives for an absent one, is NaN in a float array)
+    values = np.array([list(map(it["signals"].get, names)) for it in items], dtype=np.float64).reshape(
+        len(items), len(names))
+    for j, name in enumerate(names):
         st = profile.signals[name]
         marks = [t for t in thresholds if t["signal"] == name]
-        # a sampled document without the signal (absent or NaN in its shard) has none here: NaN, then left out
-        col = np.array([it["signals"].get(name, np.nan) for it in items], dtype=np.float64)
+        col = values[:, j]
         has = ~np.isnan(col)
         row = {"name": name, **_hist(col[is_kind["kept"] & has], col[is_kind["rejected"] & has], marks)}
         for k in ("kept", "rejected"):

@@ -50,8 +50,14 @@ _CONTEXT = {"他": "(?<!其)他"}
 _NOT_AFTER = {"他": "其"}  # the same rule for the C core: characters that must not precede the term
 
 
+def _terms(lang: str) -> tuple[str, ...]:
+    """The terms of ``lang``, longest first, ties in the order of :data:`TERMS` (never a set's order, which
+    changes from process to process with the strings' hashes and would reorder the counts in the report)."""
+    return tuple(sorted(dict.fromkeys(w for ws in TERMS[lang].values() for w in ws), key=len, reverse=True))
+
+
 def _pattern(lang: str) -> re.Pattern:
-    words = sorted({w for ws in TERMS[lang].values() for w in ws}, key=len, reverse=True)
+    words = _terms(lang)
     alt = "|".join(_CONTEXT.get(w, re.escape(w)) for w in words)
     return re.compile(alt)
 
@@ -59,8 +65,7 @@ def _pattern(lang: str) -> re.Pattern:
 _PATTERNS = {lg: _pattern(lg) for lg in LANGS}
 _CATEGORY = {lg: {w: c for c, ws in TERMS[lg].items() for w in ws} for lg in LANGS}
 _TERMS_EN = frozenset(_CATEGORY["en"])
-_TERMS_LONGEST_FIRST = {lg: tuple(sorted({w for ws in TERMS[lg].values() for w in ws}, key=len, reverse=True))
-                        for lg in LANGS}
+_TERMS_LONGEST_FIRST = {lg: _terms(lg) for lg in LANGS}
 _ASCII_WORD = re.compile(r"\b[A-Za-z]+\b")  # a whole word of ASCII letters (the English terms are such words)
 
 

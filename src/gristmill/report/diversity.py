@@ -56,6 +56,23 @@ def _encode(docs: list[list[str]]) -> tuple[np.ndarray, np.ndarray]:
     return pa.array(flat, pa.string()).dictionary_encode().indices.to_numpy().astype(np.int64), lens
 
 
+def _word_ids(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_encode` of the texts' :func:`units` (lower-cased words), the same ids, with each distinct word
+    lower-cased once instead of every occurrence: the words are numbered as they first occur, then each number
+    maps to its lower-cased word's, numbered in the order of the words' first occurrences, which is the order
+    the lower-cased words first occur in."""
+    docs = [_WORD.findall(t) for t in texts]
+    ids, lens = _encode(docs)
+    if not len(ids):
+        return ids, lens
+    flat = [w for u in docs for w in u]
+    first = np.unique(ids, return_index=True)[1]  # where each distinct word first occurs
+    lowered: dict[str, int] = {}
+    remap = np.fromiter((lowered.setdefault(flat[i].lower(), len(lowered)) for i in first.tolist()), np.int64,
+                        len(first))
+    return remap[ids], lens
+
+
 def _count_distinct(values: np.ndarray) -> int:
     """Distinct values (sorts ``values`` in place: a copy the caller owns)."""
     if not len(values):
@@ -119,7 +136,7 @@ def measure(texts: list[tuple[str, str]]) -> dict[str, dict]:
             lens = np.fromiter(map(len, codes), np.int64, len(codes))
             ids = np.concatenate(codes) if codes else np.zeros(0, np.int64)
         else:
-            ids, lens = _encode([units(t, lang) for t in ts])
+            ids, lens = _word_ids(ts)
         out[lang] = {"docs": len(ts), "units": int(lens.sum()),
                      "distinct_1": round(_distinct(ids, lens, 1), 4), "distinct_2": round(_distinct(ids, lens, 2), 4),
                      "distinct_3": round(_distinct(ids, lens, 3), 4),

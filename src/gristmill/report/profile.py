@@ -99,6 +99,41 @@ def domain(url: str | None) -> str | None:
     return host[4:] if host.startswith("www.") else host
 
 
+class _SampledRow:
+    """A document of the signal sample as offered: its signal values stay in its batch's block (the signal
+    names, the rounded values of the batch's sampled rows) until :func:`_sample_items` turns the documents
+    still in the sample at :meth:`Profile.to_dict` into dicts."""
+
+    __slots__ = ("block", "row", "kind", "group", "lang", "chars")
+
+    def __init__(self, block: tuple, row: int, kind: str, group: str, lang: str, chars: int) -> None:
+        self.block, self.row, self.kind, self.group, self.lang, self.chars = block, row, kind, group, lang, chars
+
+
+def _sample_items(items: list) -> list:
+    """``(hash, item)`` pairs with every :class:`_SampledRow` as its dict: ``{kind, group, lang, chars,
+    signals}``, the signals without NaN values (absent in the batch's table)."""
+    rows: dict[int, list[int]] = {}
+    for n, (_, x) in enumerate(items):
+        if isinstance(x, _SampledRow):
+            rows.setdefault(id(x.block), []).append(n)
+    out = list(items)
+    for where in rows.values():
+        names, values = items[where[0]][1].block
+        if names:
+            picked = values[[items[n][1].row for n in where]]
+            clean = (~np.isnan(picked).any(axis=1)).tolist()
+            vals = picked.tolist()
+        else:
+            clean, vals = [True] * len(where), [[]] * len(where)
+        for n, row, ok in zip(where, vals, clean, strict=True):
+            h, x = items[n]
+            sig = dict(zip(names, row, strict=True)) if ok else {k: v for k, v in zip(names, row, strict=True)
+                                                                 if v == v}  # v == v: not NaN
+            out[n] = (h, {"kind": x.kind, "group": x.group, "lang": x.lang, "chars": x.chars, "signals": sig})
+    return out
+
+
 class Profile:
     """Statistics of documents by outcome (``kept`` or ``rejected``), language, group and signal."""
 
@@ -176,14 +211,11 @@ class Profile:
         hs = id_hash(ids)
         texts = None
         pick = np.nonzero(hs < self.sample.tau)[0]
-        if len(pick):
+        if len(pick):  # most offered rows leave the sample again: their signals become a dict only if they stay
             names = list(sig_values)
-            rows = (np.stack([sig_values[k][pick] for k in names], axis=1).round(6).tolist() if names
-                    else [[] for _ in pick])
-            for i, row in zip(pick.tolist(), rows, strict=True):
-                vals = {k: v for k, v in zip(names, row, strict=True) if v == v}  # v == v: not NaN
-                self.sample.offer(float(hs[i]), {"kind": kind, "group": groups[i], "lang": langs[i],
-                                                 "chars": int(chars[i]), "signals": vals})
+            block = (names, np.stack([sig_values[k][pick] for k in names], axis=1).round(6) if names else None)
+            for j, (i, h) in enumerate(zip(pick.tolist(), hs[pick].tolist(), strict=True)):
+                self.sample.offer(h, _SampledRow(block, j, kind, groups[i], langs[i], int(chars[i])))
         if kind == "kept":
             texts = text.to_pylist()
             for i in np.nonzero(hs < self.texts.tau)[0].tolist():
@@ -236,13 +268,15 @@ class Profile:
 
     # -- merging ---------------------------------------------------------------------------------------
     def to_dict(self) -> dict:
+        sample = self.sample.to_dict()
+        sample = {**sample, "items": _sample_items(sample["items"])}
         return {
             "groups": self.groups, "langs": self.langs, "signals": self.signals,
             "pii": {k: dict(v) for k, v in self.pii.items()}, "contam": dict(self.contam),
             "bias": {k: dict(v) for k, v in self.bias.items()}, "bias_chars": dict(self.bias_chars),
             "domains": dict(self.domains.most_common(TOP)),
             "sources": {k: dict(v) for k, v in self.sources.items()},
-            "sample": self.sample.to_dict(), "texts": self.texts.to_dict(), "examples": self.examples,
+            "sample": sample, "texts": self.texts.to_dict(), "examples": self.examples,
         }
 
     @classmethod

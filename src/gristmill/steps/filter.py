@@ -3,13 +3,14 @@ detail is the condition the row met instead, as a reader would say it (``n_chars
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
 
 from gristmill.conditions import failed
-from gristmill.expr import Expr
+from gristmill.expr import Expr, ExprLimits
 from gristmill.params import param
 from gristmill.steps.base import Result, Step, register
 
@@ -22,6 +23,14 @@ class FilterParams:
     rules: dict[str, str | None] = param({}, "named expressions, all of which a row must satisfy; checked in "
                                              "order, the first one that fails is the rejection reason. A name "
                                              "from a preset replaces that rule; null removes it")
+
+
+@functools.lru_cache(maxsize=4096)
+def _compiled(source: str, limits: ExprLimits) -> Expr:
+    """An expression parsed and checked once per process: a run builds its filters several times (the recipe
+    check, the column checks, each task), each with the same ~60 preset rules. Expressions are not changed
+    after they are made (their Arrow constants are made once, on first use)."""
+    return Expr(source, limits)
 
 
 @register
@@ -42,7 +51,8 @@ class Filter(Step):
         if params.keep:
             rules["keep"] = params.keep
         rules.update(params.rules)
-        self.rules = [(name, Expr(src)) for name, src in rules.items() if src is not None]
+        limits = ExprLimits.from_env()
+        self.rules = [(name, _compiled(src, limits)) for name, src in rules.items() if src is not None]
         self.failed = [failed(expr.source) for _, expr in self.rules]
 
     def process(self, table: pa.Table, resolve=None) -> Result:
