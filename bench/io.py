@@ -274,13 +274,14 @@ def table(rows: list[dict]) -> str:
             lines.append(f"| {r['run']} | " + " | ".join(
                 f"{cpu.get(n, 0):.2f} ({r['input_mb'] / cpu[n] if cpu.get(n) else float('inf'):.0f})"
                 for n in names) + f" | {rest:.2f} ({r['input_mb'] / rest if rest > 0 else float('inf'):.0f}) |")
-    w1 = next((r for r in rows if r["run"] == "default w1"), None)
-    w2 = next((r for r in rows if r["run"] == "default w2"), None)
-    if w1 and w2:
-        lines.append(f"\nscaling 1 -> 2 workers: {w1['wall_s'] / w2['wall_s']:.2f}x by wall (medians; the load "
-                     f"says how many other processes shared the 2 cores). CPU: 1 worker {w1['cpu_s']} s, 2 workers "
-                     f"{w2['cpu_s']} s. The run's own process runs tasks too, so its CPU is not all serial: "
-                     f"bench/scaling.py separates its serial phases from its tasks.")
+    for prefix in sorted({r["run"][: -len("default w1")] for r in rows if r["run"].endswith("default w1")}):
+        w1 = next((r for r in rows if r["run"] == prefix + "default w1"), None)
+        w2 = next((r for r in rows if r["run"] == prefix + "default w2"), None)
+        if w1 and w2:
+            lines.append(f"\n{prefix}scaling 1 -> 2 workers: {w1['wall_s'] / w2['wall_s']:.2f}x by wall (medians; the "
+                         f"load says how many other processes shared the 2 cores). CPU: 1 worker {w1['cpu_s']} s, 2 "
+                         f"workers {w2['cpu_s']} s. The run's own process runs tasks too, so its CPU is not all "
+                         f"serial: bench/scaling.py separates its serial phases from its tasks.")
     return "\n".join(lines)
 
 
@@ -325,7 +326,9 @@ def main() -> None:
             rep = a.scale_repeat or a.repeat
             row(f"x{a.scale}: orjson", "orjson", big, rep)
             row(f"x{a.scale}: identity", "identity", big, rep)
-            row(f"x{a.scale}: default w1", "default", big, rep, 1, 128 * 10**6)
+            big_shard = max(8 * 10**6, os.path.getsize(big) // 8)  # 4 tasks per worker at 2 workers
+            row(f"x{a.scale}: default w1", "default", big, rep, 1, big_shard)
+            row(f"x{a.scale}: default w2", "default", big, rep, 2, big_shard)
             if zh:  # the Chinese part is small (~10 MB): start-up is a large share of it; x N shows the rate
                 zbig = build_scaled(zh, a.scale, tmp)
                 row(f"zh x{a.scale}: orjson", "orjson", zbig, rep)
