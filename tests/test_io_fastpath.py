@@ -119,3 +119,28 @@ def test_text_column_after_with_text():
     assert text_column(out.slice(1)) == ["two", "三"]           # a slice is converted, not taken from the list
     assert text_column(out.filter(pa.array([True, False, True]))) == ["一", "三"]
     assert text_column(table) == ["1", "2", "3"]
+
+
+def test_unify_rewrites_through_a_buffered_file(tmp_path, monkeypatch):
+    # the writer hands whole batches to an unbuffered file; unify's record-by-record rewrite keeps the buffer
+    # (one write call per record on an unbuffered file) and loses nothing
+    from gristmill.io import unify
+
+    src = tmp_path / "part.jsonl"
+    src.write_bytes(b"".join(orjson.dumps({"id": str(i), "text": f"t{i}"}) + b"\n" for i in range(1000)))
+    opened = []
+    real = writers._open_text_sink
+
+    def spy(*a, **kw):
+        f = real(*a, **kw)
+        opened.append(f)
+        return f
+
+    monkeypatch.setattr(unify, "_open_text_sink", spy)
+    unify._rewrite_jsonl(str(src), {"struct": {"id": "string", "text": "string", "extra": "string"}})
+    assert opened and all(hasattr(f, "raw") for f in opened)  # io.BufferedWriter, not a bare FileIO
+    rows = [orjson.loads(line) for line in src.read_bytes().splitlines()]
+    assert len(rows) == 1000 and rows[999] == {"id": "999", "text": "t999", "extra": None}
+    sink = writers._open_text_sink(str(tmp_path / "w.jsonl"), "none", unbuffered=True)
+    assert not hasattr(sink, "raw")
+    sink.close()

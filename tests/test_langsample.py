@@ -112,3 +112,11 @@ def test_bad_arguments():
     with pytest.raises(ValueError):
         C.sample_text("abc", 0)
     assert sample_text("abc", 0) == sample_text_py("abc", 0)  # the Python rule for a budget below 1
+
+
+def test_settings_beyond_c_integers_take_the_python_rule():
+    text = "one two three four five six seven eight nine ten " * 50
+    huge = 10**30
+    assert sample_text(text, huge, 3) == sample_text_py(text, huge, 3) == text  # shorter than the budget: whole
+    assert sample_text(text, 40, huge) == sample_text_py(text, 40, huge)
+    assert sample_texts([text, "短"], huge) == [sample_text_py(text, huge), "短"]

@@ -53,6 +53,15 @@ def test_profile_counts_lengths_and_signals_exactly():
     assert ex["id"] == "d" and ex["detail"] == "not (n < 500)" and ex["text"] == "z" * 600 + "…"  # cut, marked
 
 
+def test_the_report_reads_a_profile_that_was_never_merged():
+    # sampled rows stay compact until to_dict(); the report built from the profile itself sees the same values
+    p = Profile()
+    p.add(_table(["a", "b"], ["Hello world.", "你好，世界。"], ["en", "zh"], score=[0.5, 2.0]), "kept")
+    direct = analysis.signals(p, [])
+    merged = analysis.signals(Profile.merge([p.to_dict()]), [])
+    assert direct == merged and {s["name"] for s in direct} >= {"score"}
+
+
 def test_profiles_merge_to_what_one_profile_sees():
     rng = random.Random(1)
     ids = [f"doc-{i}" for i in range(3000)]

@@ -48,10 +48,11 @@ class AtomicFile:
         durable.replace(self.tmp, self.path)
 
 
-def _open_text_sink(path: str, compression: str) -> IO[bytes]:
-    """The file (unbuffered where uncompressed: lines go out with :func:`_write_lines`) or a compressor on it."""
+def _open_text_sink(path: str, compression: str, *, unbuffered: bool = False) -> IO[bytes]:
+    """The file or a compressor on it; ``unbuffered`` where uncompressed (the writer hands whole batches to
+    :func:`_write_lines`; a caller writing record by record keeps the buffer)."""
     if compression not in ("gzip", "zstd"):
-        return open(path, "wb", buffering=0)  # noqa: SIM115
+        return open(path, "wb", buffering=0 if unbuffered else -1)  # noqa: SIM115
     raw = open(path, "wb")  # noqa: SIM115
     if compression == "gzip":
         # mtime=0 and no file name in the header: byte-identical output run after run
@@ -92,7 +93,7 @@ class RecordWriter:
             self._pq.write_table(table)
             return
         if self._sink is None:
-            self._sink = _open_text_sink(self.file.tmp, self.compression)
+            self._sink = _open_text_sink(self.file.tmp, self.compression, unbuffered=True)
         dumps, opt = orjson.dumps, orjson.OPT_APPEND_NEWLINE | orjson.OPT_SERIALIZE_NUMPY
         shape = _Shape.of(table, self.text_field, self.id_field)
         acc, typed = self.type, False

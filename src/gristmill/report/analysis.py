@@ -19,7 +19,7 @@ import math
 import numpy as np
 
 from gristmill.report import bias, diversity, svg
-from gristmill.report.profile import LEN_BINS, Profile
+from gristmill.report.profile import LEN_BINS, Profile, _sample_items
 from gristmill.report.thresholds import rule_sources
 from gristmill.report.thresholds import thresholds as recipe_thresholds
 from gristmill.report.why import median_chars, per_language
@@ -127,7 +127,7 @@ def _hist(kept: np.ndarray, rejected: np.ndarray, marks: list[dict]) -> dict:
 def signals(profile: Profile, thresholds: list[dict]) -> list[dict]:
     """Per signal: exact count/mean/min/max by outcome, a histogram of the sampled documents, and one per
     language with enough sampled documents, with that language's thresholds (rules for all languages too)."""
-    items = [x[1] for x in profile.sample.items]
+    items = [x[1] for x in _sample_items(profile.sample.items)]  # dicts, merged profile or not
     by_lang: dict[str, int] = {}
     for it in items:
         by_lang[it["lang"]] = by_lang.get(it["lang"], 0) + 1

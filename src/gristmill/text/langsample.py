@@ -47,16 +47,24 @@ def _cut(text: str, start: int, end: int) -> str:
 def sample_text(text: str, budget: int, windows: int = 3) -> str:
     """At most ``budget`` characters of ``text`` for the model, from ``windows`` evenly spaced places, as one
     line (see the module docstring): :func:`sample_text_py`, in C when the extension is built."""
-    if token_lists.AVAILABLE and budget >= 1:
+    if token_lists.AVAILABLE and _c_args(budget, windows):
         return token_lists._tokhash.sample_text(text, budget, windows)
     return sample_text_py(text, budget, windows)
 
 
 def sample_texts(texts: list[str], budget: int, windows: int = 3) -> list[str]:
     """:func:`sample_text` of each of ``texts`` (one C call for the list when the extension is built)."""
-    if token_lists.AVAILABLE and budget >= 1:
+    if token_lists.AVAILABLE and _c_args(budget, windows):
         return token_lists._tokhash.sample_texts(texts, budget, windows)
     return [sample_text_py(t, budget, windows) for t in texts]
+
+
+def _c_args(budget: int, windows: int) -> bool:
+    """Whether the C version takes these settings (C integers; the Python version takes any)."""
+    return 1 <= budget <= _C_MAX and -_C_MAX <= windows <= _C_MAX
+
+
+_C_MAX = 2**62
 
 
 def sample_text_py(text: str, budget: int, windows: int = 3) -> str:
