@@ -28,6 +28,7 @@ import yaml
 
 from gristmill.errors import GristmillError, RecipeError
 from gristmill.expr import ExprError
+from gristmill.io import SHARD_SIZE
 from gristmill.io.encoding import check_setting
 from gristmill.io.storage import check_options
 from gristmill.params import Size, param, validate_params
@@ -83,7 +84,7 @@ class InputParams:
                                                                "are counted as skipped, or quarantined with why")
     quarantine_bytes: Size = param(Size(4096), "raw bytes kept per quarantined record (with its length and "
                                                "SHA-256)")
-    shard_size: Size = param(Size(128 * 10**6), "uncompressed JSONL/text files larger than this are split "
+    shard_size: Size = param(Size(SHARD_SIZE), "uncompressed JSONL/text files larger than this are split "
                                                "into byte ranges, Parquet files into row-group ranges",
                                          example="512MB")
     batch_rows: int = param(2000, "rows per Arrow batch between steps", min=1, example=500)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 
+from gristmill.io import SHARD_SIZE as ONE_TASK_BYTES  # one local file up to this size is one shard
+
 FORKSERVER_PRELOAD = ("gristmill.exec.task",)  # pool processes never import pandas: exec/owned.py
 
 
@@ -33,7 +35,6 @@ def start_forkserver():
     return ctx
 
 
-ONE_TASK_BYTES = 128 * 10**6  # the default input.shard_size: one local file up to this size is one shard
 
 
 def prestart(workers: int | None, executor: str = "local", inputs: list[str] | None = None,
