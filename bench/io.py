@@ -8,9 +8,9 @@ Rows (each measurement in its own process, repeated ``--repeat`` times: median, 
 
 - ``orjson``: read, parse, dump and write every line with orjson (the floor: no step does less);
 - ``identity`` / ``identity-raw``: gristmill with no steps, JSONL -> Parquet (zstd / uncompressed);
-- ``default w1`` / ``default w2``: the default recipe with one and two workers. ``input.shard_size`` is set to
-  a quarter of the input (at least 8 MB) so that two workers have shards to share; one worker runs the same
-  shards in turn, and both write the same documents;
+- ``default w1`` / ``default w2``: the default recipe with one and two workers, its shards as the recipe
+  plans them (``input.shard_size: auto``; ``--shard-size`` sets one instead); one worker runs the same
+  shards in turn, and both write the same files;
 - ``zh: orjson`` / ``zh: default w1``: the same on the Chinese documents of the input (when a
   ``plain.meta.jsonl`` with a ``lang`` per line lies beside it, as the peer-bench corpus has);
 - ``zh x4: orjson`` / ``zh x4: default w1`` (``--scale``): the Chinese part 4 times over, built the same
@@ -44,7 +44,7 @@ HERE = Path(__file__).resolve().parent
 IDENTITY = "output:\n  format: parquet\n  compression: {comp}\nsteps: []\n"
 
 
-def child(mode: str, inp: str, out: str, workers: int, shard_size: int) -> None:
+def child(mode: str, inp: str, out: str, workers: int, shard_size: str) -> None:
     """Run one measurement in this process (called via --child)."""
     if mode == "orjson":
         import orjson
@@ -67,7 +67,7 @@ def child(mode: str, inp: str, out: str, workers: int, shard_size: int) -> None:
         recipe = load_recipe(text=IDENTITY.format(comp="none" if mode.endswith("-raw") else "zstd"))
     else:
         recipe = load_recipe(path=str(Path(gristmill.__file__).parent / "recipes" / "default.yaml"))
-        recipe.input.shard_size = Size(shard_size)
+        recipe.input.shard_size = shard_size if shard_size == "auto" else Size.parse(shard_size)
     step_cpu = _time_steps() if workers == 1 else {}
     m = gristmill.run(recipe, inputs=[inp], output=os.path.join(out, "run"), workers=workers, quiet=True,
                       resume=False)
@@ -146,7 +146,7 @@ def _rss_mb(pid: int) -> float:
     return 0.0
 
 
-def once(mode: str, inp: str, workers: int, shard_size: int) -> dict:
+def once(mode: str, inp: str, workers: int, shard_size: str) -> dict:
     """Wall seconds, the child's answer, peak RSS MB and CPU seconds of the run's own process and of its
     other processes (pool workers; RSS: the largest one, CPU: all of them)."""
     import resource
@@ -180,7 +180,7 @@ def once(mode: str, inp: str, workers: int, shard_size: int) -> dict:
         shutil.rmtree(out, ignore_errors=True)
 
 
-def measure(label: str, mode: str, inp: str, repeat: int, workers: int = 1, shard_size: int = 128 * 10**6) -> dict:
+def measure(label: str, mode: str, inp: str, repeat: int, workers: int = 1, shard_size: str = "auto") -> dict:
     load0 = os.getloadavg()[0]
     runs = [once(mode, inp, workers, shard_size) for _ in range(repeat)]
     walls = [r["wall"] for r in runs]
@@ -291,7 +291,8 @@ def main() -> None:
     ap.add_argument("--child")
     ap.add_argument("--out")
     ap.add_argument("--workers", type=int, default=1)
-    ap.add_argument("--shard-size", type=int, default=128 * 10**6)
+    ap.add_argument("--shard-size", default="auto", help="input.shard_size of the default-recipe rows "
+                    "(default: auto, the recipe's default)")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--scale", type=int, default=4, help="0: no scaled rows")
     ap.add_argument("--scale-repeat", type=int, help="repeats of the scaled rows (default: --repeat)")
@@ -301,7 +302,7 @@ def main() -> None:
     if a.child:
         child(a.child, a.input, a.out, a.workers, a.shard_size)
         return
-    shard = max(8 * 10**6, os.path.getsize(a.input) // 4)
+    shard = a.shard_size
     tmp = tempfile.mkdtemp(prefix="bench-io-")
     rows = []
     only = set(a.only.split(",")) if a.only else None
@@ -320,22 +321,21 @@ def main() -> None:
         zh = chinese_part(a.input, tmp)
         if zh:
             row("zh: orjson", "orjson", zh, a.repeat)
-            row("zh: default w1", "default", zh, a.repeat, 1, 128 * 10**6)
+            row("zh: default w1", "default", zh, a.repeat, 1, shard)
         if a.scale > 1:
             big = build_scaled(a.input, a.scale, tmp)
             rep = a.scale_repeat or a.repeat
             row(f"x{a.scale}: orjson", "orjson", big, rep)
             row(f"x{a.scale}: identity", "identity", big, rep)
-            big_shard = max(8 * 10**6, os.path.getsize(big) // 8)  # 4 tasks per worker at 2 workers
-            row(f"x{a.scale}: default w1", "default", big, rep, 1, big_shard)
-            row(f"x{a.scale}: default w2", "default", big, rep, 2, big_shard)
+            row(f"x{a.scale}: default w1", "default", big, rep, 1, shard)
+            row(f"x{a.scale}: default w2", "default", big, rep, 2, shard)
             if zh:  # the Chinese part is small (~10 MB): start-up is a large share of it; x N shows the rate
                 zbig = build_scaled(zh, a.scale, tmp)
                 row(f"zh x{a.scale}: orjson", "orjson", zbig, rep)
-                row(f"zh x{a.scale}: default w1", "default", zbig, rep, 1, 128 * 10**6)
+                row(f"zh x{a.scale}: default w1", "default", zbig, rep, 1, shard)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    print(f"\nmachine: {os.cpu_count()} cores; shard size for the default w1/w2 rows: {shard / 1e6:.0f} MB\n")
+    print(f"\nmachine: {os.cpu_count()} cores; input.shard_size of the default-recipe rows: {shard}\n")
     print(table(rows))
     os.makedirs(os.path.dirname(a.results), exist_ok=True)
     Path(a.results).write_text(json.dumps(rows, indent=2))

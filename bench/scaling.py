@@ -4,7 +4,7 @@
     python bench/scaling.py --input /work/peers/corpus/plain.jsonl [--shards 8] [--workers 1,2] [--repeat 3]
 
 Each run is the default recipe (started and checked from its YAML as ``gristmill run`` does,
-``input.shard_size`` set so that the input makes ``--shards`` shards) in a fresh process. Runs of different worker counts are interleaved
+its shards as the recipe plans them (``input.shard_size: auto``), or ``--shards`` of them) in a fresh process. Runs of different worker counts are interleaved
 (one of each per round) so a change in the machine's load hits them alike. Per run:
 
 - **run process CPU** (``getrusage(RUSAGE_SELF)``) and its phases (recipe check, planning, exact-dedup
@@ -77,7 +77,7 @@ def _instrument(log: list) -> None:
                 setattr(mod, name, call)
 
 
-def child(inp: str, out: str, workers: int, shard_size: int) -> None:
+def child(inp: str, out: str, workers: int, shard_size: str) -> None:
     """One run in this process; prints its figures as JSON."""
     t_start = time.time()
     try:
@@ -138,7 +138,7 @@ def analyse(r: dict, workers: int) -> dict:
                          for t in sorted(tasks, key=lambda t: t["start"])]}
 
 
-def once(inp: str, workers: int, shard_size: int) -> dict:
+def once(inp: str, workers: int, shard_size: str) -> dict:
     out = tempfile.mkdtemp(prefix=f"bench-scaling-w{workers}-")
     try:
         load = os.getloadavg()[0]
@@ -183,18 +183,19 @@ def summary(by_w: dict[int, list[dict]]) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--input", required=True)
-    ap.add_argument("--shards", type=int, default=8, help="shards the input is cut into (input.shard_size)")
+    ap.add_argument("--shards", type=int, help="cut the input into this many shards (default: input.shard_size: "
+                    "auto, the recipe's default)")
     ap.add_argument("--workers", default="1,2")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--results", help="write every run's figures here (JSON)")
     ap.add_argument("--child", action="store_true")
     ap.add_argument("--out")
-    ap.add_argument("--shard-size", type=int)
+    ap.add_argument("--shard-size")
     a = ap.parse_args()
     if a.child:
         child(a.input, a.out, int(a.workers), a.shard_size)
         return
-    shard_size = -(-os.path.getsize(a.input) // a.shards)
+    shard_size = str(-(-os.path.getsize(a.input) // a.shards)) if a.shards else "auto"
     counts = [int(w) for w in a.workers.split(",")]
     by_w: dict[int, list[dict]] = {w: [] for w in counts}
     for _ in range(a.repeat):

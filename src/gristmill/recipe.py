@@ -28,7 +28,6 @@ import yaml
 
 from gristmill.errors import GristmillError, RecipeError
 from gristmill.expr import ExprError
-from gristmill.io import SHARD_SIZE
 from gristmill.io.encoding import check_setting
 from gristmill.io.storage import check_options
 from gristmill.params import Size, param, validate_params
@@ -84,9 +83,10 @@ class InputParams:
                                                                "are counted as skipped, or quarantined with why")
     quarantine_bytes: Size = param(Size(4096), "raw bytes kept per quarantined record (with its length and "
                                                "SHA-256)")
-    shard_size: Size = param(Size(SHARD_SIZE), "uncompressed JSONL/text files larger than this are split "
-                                               "into byte ranges, Parquet files into row-group ranges",
-                                         example="512MB")
+    shard_size: Literal["auto"] | Size = param(
+        "auto", "uncompressed JSONL/text files larger than this are split into byte ranges, Parquet files into "
+                "row-group ranges; auto: the inputs' total size over 256 shards, at least 16 MB and at most "
+                "128 MB each, files cut into equal parts (docs/scaling.md)", example="512MB")
     batch_rows: int = param(2000, "rows per Arrow batch between steps", min=1, example=500)
     storage_options: dict[str, Any] = param({}, "fsspec options for s3://, gs://, az:// … inputs (endpoint_url, "
                                                  "profile, anon, client_kwargs …); credentials only as ${ENV_VAR}",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 
-from gristmill.io import SHARD_SIZE as ONE_TASK_BYTES  # one local file up to this size is one shard
+from gristmill.io import SHARD_MIN as ONE_TASK_BYTES  # one local file up to this size is one shard (auto)
 
 FORKSERVER_PRELOAD = ("gristmill.exec.task",)  # pool processes never import pandas: exec/owned.py
 

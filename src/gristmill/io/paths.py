@@ -126,20 +126,29 @@ def unrecognised_files(paths: list[str], fmt: str = "auto") -> list[str]:
     return out
 
 
-def plan_shards(paths: list[str], fmt: str = "auto", shard_size: int = 128 * 2**20) -> list[Shard]:
-    """Cut the inputs into shards of about ``shard_size`` bytes (uncompressed JSONL/text and Parquet)."""
+def plan_shards(paths: list[str], fmt: str = "auto", shard_size: int | str | None = "auto") -> list[Shard]:
+    """Cut the inputs into shards (uncompressed JSONL/text: byte ranges; Parquet: row-group ranges).
+
+    ``shard_size`` "auto" (or None): each splittable file is cut into equal parts of at most
+    :func:`gristmill.io.auto_shard_size` of the inputs' total size; a number: byte ranges of that size from
+    the file's start (the last one shorter)."""
+    from gristmill.io import auto_shard_size
+
     shards: list[Shard] = []
-    for url, source, size, fs in list_inputs(paths, fmt):
+    files = list_inputs(paths, fmt)
+    auto = shard_size is None or shard_size == "auto"
+    limit = auto_shard_size(sum(size for _, _, size, _ in files)) if auto else int(shard_size)
+    for url, source, size, fs in files:
         f, comp = detect(url, fmt)
         if not f:
             raise GristmillError(f"cannot tell the format of {url}", hint="set input.format in the recipe")
         if f == "parquet" and comp is None:
-            shards.extend(_parquet_shards(url, source, size, fs, shard_size, len(shards)))
+            shards.extend(_parquet_shards(url, source, size, fs, limit, len(shards)))
             continue
-        if comp is None and f in formats() and reader_format(f).splittable and size > shard_size:
-            starts = list(range(0, size, shard_size))
-            for s in starts:
-                e = min(s + shard_size, size)
+        if comp is None and f in formats() and reader_format(f).splittable and size > limit:
+            step = -(-size // -(-size // limit)) if auto else limit  # auto: equal parts, none above the limit
+            for s in range(0, size, step):
+                e = min(s + step, size)
                 shards.append(Shard(len(shards), url, source, f, None, s, e, e - s))
         else:
             shards.append(Shard(len(shards), url, source, f, comp, 0, None, size))

@@ -23,7 +23,6 @@ import numpy as np
 import xxhash
 
 from gristmill.errors import GristmillError
-from gristmill.io import SHARD_SIZE
 from gristmill.io.paths import plan_shards
 from gristmill.io.readers import ReadOptions, read_shard
 from gristmill.report.profile import Profile
@@ -96,7 +95,7 @@ def analyze(paths: list[str], output: str, *, fmt: str = "auto", text_field: str
 
     t0 = time.perf_counter()
     started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    shards = plan_shards(paths, fmt, SHARD_SIZE)
+    shards = plan_shards(paths, fmt)
     if not shards:
         raise GristmillError(f"no readable input in {', '.join(paths)}", hint="pass JSONL, Parquet or text files")
     opts = ReadOptions(text_field=text_field, id_field=id_field)
