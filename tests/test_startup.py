@@ -10,6 +10,7 @@ import sys
 
 import numpy as np
 import pyarrow as pa
+import pytest
 
 from gristmill.report import bias, diversity
 from gristmill.report.profile import Profile
@@ -90,3 +91,101 @@ def test_sample_of_signals_as_offered():
     merged = Profile.merge([p.to_dict()])
     assert len(merged.sample.items) == 4 and all(isinstance(x[1], dict) for x in merged.sample.items)
     assert np.isclose(merged.signals["score"]["kept"]["sum"], 2.1234567891)
+
+
+def test_default_run_imports_only_its_own_steps(tmp_path):
+    """A default run's process imports the steps its recipe names, not the others (PII and its phone-number
+    tables, classifiers …), and builds only the command it runs; its outputs are those of the whole set."""
+    f = tmp_path / "in.jsonl"
+    f.write_text('{"text": "Hello world, this is a short English document about rivers and hills."}\n'
+                 '{"text": "这是一个关于河流和山丘的中文文档，内容简短但完整。"}\n')
+    code = ("import sys, atexit; from gristmill.cli import main; "
+            f"sys.argv = ['gristmill', 'run', '-i', {str(f)!r}, '-o', {str(tmp_path / 'out')!r}, '-w', '1', '-q']; "
+            "atexit.register(lambda: print(sorted(m for m in sys.modules if m.startswith(('gristmill.steps.', "
+            "'gristmill.dedup.', 'gristmill.protect', 'phonenumbers', 'gristmill.cli.'))), file=sys.stderr)); main()")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    loaded = eval(out.stderr.strip().splitlines()[-1])  # noqa: S307 - our own print of a list of names
+    assert set(loaded) >= {"gristmill.steps.normalize", "gristmill.steps.langid", "gristmill.dedup.exact",
+                           "gristmill.steps.quality", "gristmill.steps.filter"}
+    assert not [m for m in loaded if m.startswith(("gristmill.steps.pii", "gristmill.protect", "phonenumbers",
+                                                   "gristmill.steps.classifier", "gristmill.dedup.minhash"))]
+    assert (tmp_path / "out" / "kept").is_dir() and (tmp_path / "out" / "report.html").is_file()
+
+
+def test_step_registry_names_every_registered_step():
+    """``gristmill.steps.REGISTRY`` lists each step of :data:`gristmill.steps.MODULES` in that order, importing
+    a module at its first look-up; once all are imported, they registered exactly those steps, where listed."""
+    code = ("import sys; from gristmill.steps import MODULES, REGISTRY; from gristmill.contract import REGISTRY as R; "
+            "print(len(R), 'langid' in REGISTRY, 'gristmill.steps.pii' in sys.modules, len(REGISTRY) == len(MODULES)); "
+            "c = REGISTRY['pii']; print(c.name, c.__module__, 'gristmill.steps.pii' in sys.modules, "
+            "'gristmill.steps.quality' in sys.modules)")
+    assert _python(code).split() == ["0", "True", "False", "True", "pii", "gristmill.steps.pii", "True", "False"]
+    from gristmill.contract import REGISTRY as registered
+    from gristmill.steps import MODULES, REGISTRY
+
+    classes = dict(REGISTRY.items())  # imports every step module
+    assert list(classes) == list(MODULES) and set(registered) == set(MODULES)
+    assert all(cls.name == name and cls.__module__ == MODULES[name] for name, cls in classes.items())
+    assert "no_such_step" not in REGISTRY
+    with pytest.raises(KeyError):
+        REGISTRY["no_such_step"]
+    import importlib
+    import pkgutil
+
+    import gristmill.dedup
+    import gristmill.steps
+
+    for pkg in (gristmill.steps, gristmill.dedup):  # a step module missing from MODULES would never be found
+        for m in pkgutil.iter_modules(pkg.__path__, pkg.__name__ + "."):
+            importlib.import_module(m.name)
+    assert set(registered) == set(MODULES)
+
+
+def test_unknown_column_hints_name_steps_not_imported_yet(tmp_path):
+    """A recipe's column check imports every step only for a name it does not find, and then its hint names
+    the step that makes the column, as before."""
+    code = ("import sys; from gristmill.recipe import load_recipe; load_recipe(); "
+            "print('gristmill.steps.pii' in sys.modules)")
+    assert _python(code) == "False"
+    from gristmill.errors import RecipeError
+    from gristmill.recipe_check import check_recipe
+
+    f = tmp_path / "in.jsonl"
+    f.write_text('{"text": "x"}\n')
+    with pytest.raises(RecipeError) as e:
+        check_recipe(text="steps:\n  - step: filter\n    keep: pii_total == 0\n", inputs=[str(f)])
+    assert "('pii_total' is made by the pii step: add one before this one)" in e.value.hint
+
+
+def test_only_the_invoked_command_is_built():
+    from gristmill.cli.app import app, invoked_app
+
+    one = invoked_app(["run", "-i", "x"])
+    assert [c.callback.__name__ for c in one.registered_commands] == ["run"] and not one.registered_groups
+    assert [g.name for g in invoked_app(["sft", "validate"]).registered_groups] == ["sft"]
+    assert invoked_app([]) is app and invoked_app(["--help"]) is app and invoked_app(["rnu"]) is app
+    assert len(app.registered_commands) > 1  # the app itself is untouched
+
+
+def test_help_lists_every_command():
+    from typer.main import get_command_name
+
+    from gristmill.cli import app
+
+    out = subprocess.run([sys.executable, "-m", "gristmill", "--help"], capture_output=True, text=True,
+                         env={**os.environ, "COLUMNS": "200"})
+    assert out.returncode == 0
+    names = [c.name or get_command_name(c.callback.__name__) for c in app.registered_commands if not c.hidden]
+    names += [g.name for g in app.registered_groups]
+    assert len(names) > 20 and all(f" {n} " in out.stdout for n in names)
+
+
+def test_script_tables_as_str_methods_give():
+    from gristmill.text import scripts
+
+    chars = "".join(map(chr, range(0x10000)))
+    for test in ("isalpha", "isspace", "isdigit"):
+        assert scripts._bmp(test).tolist() == [getattr(c, test)() for c in chars]
+    assert scripts.char_counts("abc 123，好\u3000") == (4, 3, 2)
+    assert scripts.script_counts_py("使用 apt-get 安装软件包") == (13, 7, 0, 0)

@@ -20,6 +20,7 @@ that is not made by any step could be an input field, so only near-misses of kno
 from __future__ import annotations
 
 import difflib
+import functools
 import string
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -101,7 +102,8 @@ def column_problems(recipe: Recipe, sample: InputSample | None, unbuilt: dict[in
     unbuilt = unbuilt or {}
     avail = set(ALWAYS) | (sample.fields if sample else {"meta"})
     makers = [(spec, produced(spec)) for spec in recipe.steps]
-    known = avail | all_step_columns() | {c for _, cols in makers for c in cols}
+    first, made = set(avail), {c for _, cols in makers for c in cols}
+    known = functools.cache(lambda: first | all_step_columns() | made)  # imports every step: only when needed
     problems: list[RecipeError] = []
     seen: set[tuple] = set()
     for i, (spec, cols) in enumerate(makers):
@@ -111,7 +113,7 @@ def column_problems(recipe: Recipe, sample: InputSample | None, unbuilt: dict[in
                 continue
             seen.add((spec.label, name, key))
             later = [s.label for s, c in makers[i + 1:] if name in c]
-            err = _unknown(recipe, spec, name, key, line, ctx, avail, known, sample, later)
+            err = _unknown(recipe, spec, name, key, line, ctx, avail, known(), sample, later)
             if err:
                 problems.append(err)
         avail |= cols
@@ -119,9 +121,11 @@ def column_problems(recipe: Recipe, sample: InputSample | None, unbuilt: dict[in
         avail.add(c)
     for name in recipe.output.columns or []:
         usable = (avail - {"_file"}) | set(DERIVED_OUTPUT)
-        close = difflib.get_close_matches(name, sorted(usable | (known - {"_file", name})), n=1,
+        if name in usable:
+            continue
+        close = difflib.get_close_matches(name, sorted(usable | (known() - {"_file", name})), n=1,
                                           cutoff=0.6 if sample else 0.8)
-        if name in usable or (sample is None and (name in known or not close)):
+        if sample is None and (name in known() or not close):
             continue
         hint = f"did you mean '{close[0]}'? " if close else ""
         problems.append(RecipeError(recipe.file, recipe.lines.get("output.columns"), "output.columns",

@@ -8,6 +8,7 @@ gives 0); 130 interrupted.
 
 from __future__ import annotations
 
+import copy
 import os
 import sys
 
@@ -18,6 +19,14 @@ from gristmill.errors import GristmillError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode="rich",
                   help="gristmill: turn raw text into training data for LLMs (English and Chinese first-class).")
+
+
+@app.callback()
+def _group() -> None:
+    # no options of its own; a callback keeps an app a group of commands however few it holds (see invoked_app)
+    pass
+
+
 out = Console()
 err = Console(stderr=True)
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INPUT_PROBLEMS, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -58,12 +67,34 @@ def _finish(manifest: dict, output: str, allow_input_problems: bool = False) -> 
         raise typer.Exit(EXIT_INPUT_PROBLEMS)
 
 
+def invoked_app(args: list[str]) -> typer.Typer:
+    """The app to run for the command line ``args``: where the first word names a command (or a group of
+    them), a copy of :data:`app` holding only that one, else the whole app (help, a misspelt command). Typer
+    builds every command of the app it runs, evaluating each one's signature; the others would never be used.
+
+    >>> [c.callback.__name__ for c in invoked_app(["run", "--help"]).registered_commands]
+    ['run']
+    >>> invoked_app(["--help"]) is app and invoked_app(["rnu"]) is app
+    True
+    """
+    from typer.main import get_command_name
+
+    name = args[0] if args else None
+    commands = [c for c in app.registered_commands if (c.name or get_command_name(c.callback.__name__)) == name]
+    groups = [g for g in app.registered_groups if g.name == name]
+    if not commands and not groups:
+        return app
+    one = copy.copy(app)
+    one.registered_commands, one.registered_groups = commands, groups
+    return one
+
+
 def main() -> None:
     from gristmill.exec.owned import arrow_without_pandas
 
     arrow_without_pandas()  # this process runs gristmill only: pyarrow need not import pandas
     try:
-        rc = app(standalone_mode=False)
+        rc = invoked_app(sys.argv[1:])(standalone_mode=False)
     except GristmillError as e:
         from rich.markup import escape
 

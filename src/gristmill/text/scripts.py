@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 import numpy as np
 
 from gristmill.text.core import CORE
@@ -15,9 +17,15 @@ from gristmill.text.core import CORE
 _c_script_counts = CORE.script_counts if CORE else None  # the C core's, when built and not turned off
 _c_line_parts = getattr(CORE, "line_parts", None)
 
-# which BMP code points are letters (str.isalpha: Unicode categories L*), built once (64 KB)
-_ALPHA_BMP = np.array([chr(i).isalpha() for i in range(0x10000)], dtype=bool)
-_ASCII_ALPHA = _ALPHA_BMP[:128].copy()
+_ASCII_ALPHA = np.array([chr(i).isalpha() for i in range(128)], dtype=bool)
+
+
+@cache
+def _bmp(test: str) -> np.ndarray:
+    """Which BMP code points ``str.<test>`` is true of (``isalpha``: Unicode categories L*; ``isspace``,
+    ``isdigit``), 64 KB, built at first use (the C core's paths need none)."""
+    method = getattr(str, test)
+    return np.array([method(chr(i)) for i in range(0x10000)], dtype=bool)
 
 HAN_RANGES = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0x20000, 0x2A6DF), (0x2A700, 0x2EBEF),
               (0x2F800, 0x2FA1F), (0x30000, 0x3134F), (0x3007, 0x3007))
@@ -43,7 +51,7 @@ def script_counts_py(text: str) -> tuple[int, int, int, int]:
     cp = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), np.uint32)
     bmp = cp[cp < 0x10000]
     han = _count(cp, HAN_RANGES)
-    letters = int(np.count_nonzero(_ALPHA_BMP[bmp])) + (len(cp) - len(bmp) and _count(cp[cp >= 0x10000], HAN_RANGES))
+    letters = int(np.count_nonzero(_bmp("isalpha")[bmp])) + (len(cp) - len(bmp) and _count(cp[cp >= 0x10000], HAN_RANGES))
     if letters == 0:
         return 0, 0, 0, 0
     return letters, han, _count(bmp, KANA_RANGES), _count(bmp, HANGUL_RANGES)
@@ -59,8 +67,6 @@ _ASCII_DIGIT = np.zeros(128, dtype=bool)
 _ASCII_DIGIT[48:58] = True
 _ASCII_SPACE = np.zeros(128, dtype=bool)
 _ASCII_SPACE[[9, 10, 11, 12, 13, 28, 29, 30, 31, 32]] = True
-_SPACE_BMP = np.array([chr(i).isspace() for i in range(0x10000)], dtype=bool)
-_DIGIT_BMP = np.array([chr(i).isdigit() for i in range(0x10000)], dtype=bool)
 
 
 def char_counts(text: str) -> tuple[int, int, int]:
@@ -75,16 +81,21 @@ def char_counts(text: str) -> tuple[int, int, int]:
                 int(np.count_nonzero(_ASCII_SPACE[b])))
     cp = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), np.uint32)
     bmp = cp[cp < 0x10000]
-    letters = int(np.count_nonzero(_ALPHA_BMP[bmp])) + (len(cp) - len(bmp) and _count(cp[cp >= 0x10000], HAN_RANGES))
-    return letters, int(np.count_nonzero(_DIGIT_BMP[bmp])), int(np.count_nonzero(_SPACE_BMP[bmp]))
+    letters = int(np.count_nonzero(_bmp("isalpha")[bmp])) + (len(cp) - len(bmp) and _count(cp[cp >= 0x10000], HAN_RANGES))
+    return letters, int(np.count_nonzero(_bmp("isdigit")[bmp])), int(np.count_nonzero(_bmp("isspace")[bmp]))
 
 
 # characters a word may hold besides letters (a token with any other character, or starting with "-", is an
 # option, URL, path, identifier or number: its letters are not language)
 WORD_PUNCT = frozenset(",.;:!?'\"()[]-\u2018\u2019\u201c\u201d")
-_WORDLIKE = np.zeros(0x10000, dtype=bool)  # BMP characters a word may hold: letters and WORD_PUNCT
-_WORDLIKE[:] = _ALPHA_BMP
-_WORDLIKE[[ord(c) for c in WORD_PUNCT]] = True
+
+
+@cache
+def _wordlike() -> np.ndarray:
+    """BMP characters a word may hold: letters and WORD_PUNCT (built at first use)."""
+    table = _bmp("isalpha").copy()
+    table[[ord(c) for c in WORD_PUNCT]] = True
+    return table
 
 
 def line_parts(text: str, zh_min_han: float) -> tuple[int, int, int, int, int, bytes]:
@@ -113,9 +124,9 @@ def line_parts_py(text: str, zh_min_han: float) -> tuple[int, int, int, int, int
         return 0, 0, 0, 0, 0, bytes(n_lines)
     bmp = cp < 0x10000
     safe = np.where(bmp, cp, 0)
-    space = _SPACE_BMP[safe] & bmp
+    space = _bmp("isspace")[safe] & bmp
     han = _in(cp, HAN_RANGES)
-    letter = np.where(bmp, _ALPHA_BMP[safe], han)
+    letter = np.where(bmp, _bmp("isalpha")[safe], han)
     kana = letter & _in(cp, KANA_RANGES)
     hangul = letter & _in(cp, HANGUL_RANGES)
     han &= letter
@@ -123,7 +134,7 @@ def line_parts_py(text: str, zh_min_han: float) -> tuple[int, int, int, int, int
     # tokens: runs of non-space characters (a newline is a space, so no token spans two lines)
     start = ~space & np.concatenate(([True], space[:-1]))
     tok = np.cumsum(start) - 1
-    bad = ~space & ~np.where(bmp, _WORDLIKE[safe], han)
+    bad = ~space & ~np.where(bmp, _wordlike()[safe], han)
     tok_bad = np.bincount(tok[bad], minlength=max(int(tok[-1]) + 1, 1)) > 0
     tok_bad[tok[start & (cp == 0x2D)]] = True  # "-x", "--all"
     counted = cjk | (letter & ~cjk & ~space & ~tok_bad[np.maximum(tok, 0)])
