@@ -25,7 +25,8 @@ from gristmill.text.core import CORE
 _PUNCT = regex.compile(r"[\p{P}\p{S}]+")
 _DIGITS = regex.compile(r"\p{Nd}")
 N_BUCKET_BITS = 8        # hashes are bucketed by their top 8 bits on disk …
-REDUCE_ROWS = 8_000_000  # … and the reduce takes consecutive buckets up to this many rows at a time
+REDUCE_ROWS = 1_000_000  # … and the reduce takes consecutive buckets up to this many rows at a time (about 96
+                         # bytes a row at its peak: ~100 MB; the decisions do not depend on it)
 STATE_DTYPE = np.dtype([("h0", "<u8"), ("h1", "<u8"), ("row", "<i8")])
 
 

@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 
 from gristmill.contract import Result, Step
 from gristmill.errors import GristmillError
-from gristmill.exec import durable
+from gristmill.exec import durable, heap
 from gristmill.exec.plan import Stage
 from gristmill.expr import ExprError
 from gristmill.io.paths import Shard
@@ -77,19 +77,29 @@ def _built(spec) -> Step:
     return _STEPS[key]
 
 
+ID_CACHE_BYTES = 64 << 20  # ids of other shards a task keeps to name kept copies (at least one shard's)
+
+
 class _IdLookup:
-    """Ids of rows in a previous stage's outputs, to name the kept copy of a duplicate."""
+    """Ids of rows in a previous stage's outputs, to name the kept copy of a duplicate. A shard's ids are read
+    once (its ``id`` column alone) into one Arrow array, about a quarter of the memory of a list of Python
+    strings; the shards read first are dropped while the ids held exceed :data:`ID_CACHE_BYTES`."""
 
     def __init__(self, layout: Layout, stage: int) -> None:
-        self.layout, self.stage, self.cache = layout, stage, {}
+        self.layout, self.stage, self.cache, self.held = layout, stage, {}, 0
 
     def __call__(self, shard: int, row: int) -> str:
-        if shard not in self.cache:
+        ids = self.cache.get(shard)
+        if ids is None:
             with pa.memory_map(self.layout.intermediate(self.stage, shard)) as src:
-                self.cache[shard] = pa.ipc.open_file(src).read_all().column("id").to_pylist()
-            if len(self.cache) > 64:
-                self.cache.pop(next(iter(self.cache)))
-        return self.cache[shard][row]
+                reader = pa.ipc.open_file(src)
+                cols = [reader.get_batch(b).column("id") for b in range(reader.num_record_batches)]
+                ids = pa.concat_arrays(cols) if cols else pa.array([], pa.string())  # a copy: the map closes
+            self.cache[shard] = ids
+            self.held += ids.nbytes
+            while self.held > ID_CACHE_BYTES and len(self.cache) > 1:
+                self.held -= self.cache.pop(next(iter(self.cache))).nbytes
+        return ids[row].as_py()
 
 
 def _resolver(table: pa.Table, source: str | None = None):
@@ -115,10 +125,13 @@ def run_task(recipe: Recipe, stage: Stage, shard: Shard, root: str, n_shards: in
     """
     configure_inputs(recipe.input.paths, recipe.input.storage_options)  # in this worker process
     durable.configure(recipe.output.fsync)
+    heap.configure()  # large blocks (a batch's) go back to the system when freed: exec/heap.py
     try:
         return _run_task(recipe, stage, shard, Layout(root), n_shards, progress)
     except ExprError as e:
         raise GristmillError(str(e), hint="check the filter expressions in the recipe") from None
+    finally:
+        heap.release()  # what the task held is free: its pages go back before the next task
 
 
 def _run_task(recipe: Recipe, stage: Stage, shard: Shard, layout: Layout, n_shards: int = 1,
@@ -303,7 +316,9 @@ def _source(stage: Stage, shard: Shard, layout: Layout, recipe: Recipe, read: di
     path = layout.intermediate(stage.index - 1, shard.index)
     if not os.path.exists(path):
         return
-    with pa.memory_map(path) as src:
+    # read, not memory-mapped: each batch's buffers are the task's own and freed with the batch, where the pages
+    # of a map stay in the process's RSS until it closes (the whole intermediate, up to a shard, by the end)
+    with pa.OSFile(path) as src:
         reader = pa.ipc.open_file(src)
         for b in range(reader.num_record_batches):
             yield pa.Table.from_batches([reader.get_batch(b)])

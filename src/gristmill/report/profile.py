@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from collections.abc import Iterable
 
 import numpy as np
 import pyarrow as pa
@@ -36,6 +37,7 @@ SAMPLE_TEXTS = 800       # kept documents whose text (a prefix) is kept for dive
 EXAMPLES = 8             # example documents per outcome group
 PREVIEW = 600            # characters of an example's text
 TEXT_PREFIX = 2000       # characters of a text kept for diversity measures
+SAMPLE_KEEP = {"sample": SAMPLE_DOCS, "texts": SAMPLE_TEXTS}  # a profile's samples and the size of each merged
 
 
 def excerpt(text: str, n: int) -> str:
@@ -251,8 +253,9 @@ class Profile:
         """Keep, per group, the EXAMPLES documents with the smallest hashes (only those of this batch that could
         enter are looked at)."""
         garr = np.array(groups, dtype=object)
-        for g in set(groups):
-            idx = np.nonzero(garr == g)[0] if len(set(groups)) > 1 else np.arange(len(groups))
+        names = dict.fromkeys(groups)  # in order of first appearance: profile.json's bytes do not depend on the hash seed
+        for g in names:
+            idx = np.nonzero(garr == g)[0] if len(names) > 1 else np.arange(len(groups))
             if len(idx) > EXAMPLES:
                 idx = idx[np.argpartition(hs[idx], EXAMPLES)[:EXAMPLES]]
             lst = self.examples.setdefault(g, [])
@@ -280,9 +283,13 @@ class Profile:
         }
 
     @classmethod
-    def merge(cls, parts: list[dict]) -> Profile:
-        """One profile from many (``to_dict`` forms), as if one task had seen every document."""
+    def merge(cls, parts: Iterable[dict]) -> Profile:
+        """One profile from many (``to_dict`` forms), as if one task had seen every document. ``parts`` is read
+        once, in order, and no part is held after it is merged (pass a generator to read one at a time): the
+        examples keep the smallest hashes so far, the samples the items below the lowest rate so far, which is
+        what the merge of all of them at once keeps."""
         p = cls(1)
+        samples = {key: {"tau": 1.0, "items": [], "k": k} for key, k in SAMPLE_KEEP.items()}
         for d in parts:
             for g, e in d["groups"].items():
                 t = p.groups.setdefault(g, {"docs": 0, "bytes": 0, "step": e["step"], "reason": e["reason"]})
@@ -317,10 +324,57 @@ class Profile:
             for s, c in d["sources"].items():
                 p.sources.setdefault(s, Counter()).update(c)
             for g, lst in d["examples"].items():
-                p.examples.setdefault(g, []).extend(tuple(x) for x in lst)
-        for lst in p.examples.values():
-            lst.sort(key=lambda x: x[0])
-            del lst[EXAMPLES:]
-        p.sample = ThresholdSample.merge([d["sample"] for d in parts], SAMPLE_DOCS)
-        p.texts = ThresholdSample.merge([d["texts"] for d in parts], SAMPLE_TEXTS)
+                kept = p.examples.setdefault(g, [])
+                kept.extend(tuple(x) for x in lst)
+                kept.sort(key=lambda x: x[0])  # stable: a tie keeps the earlier part's first, as one sort of all
+                del kept[EXAMPLES:]
+            for key, acc in samples.items():
+                _merge_sample(acc, d[key])
+        p.sample = ThresholdSample.merge([samples["sample"]], SAMPLE_DOCS)
+        p.texts = ThresholdSample.merge([samples["texts"]], SAMPLE_TEXTS)
         return p
+
+
+def _merge_sample(acc: dict, part: dict) -> None:
+    """Fold a part's threshold sample into ``acc`` ({tau, items, k}): the lowest rate so far and, in part order,
+    the items below it (:meth:`ThresholdSample.merge` of all parts keeps the items below the lowest rate of all,
+    then the k smallest), less those with k + 1 smaller ones."""
+    if part["tau"] < acc["tau"]:
+        acc["tau"] = part["tau"]
+        acc["items"] = [x for x in acc["items"] if x[0] < acc["tau"]]
+    acc["items"].extend(tuple(x) for x in part["items"] if x[0] < acc["tau"])
+    if len(acc["items"]) > 2 * (acc["k"] + 1):  # beyond the k + 1 smallest: never kept (see prune_parts)
+        cut = _at_most([x[0] for x in acc["items"]], acc["k"] + 1)
+        acc["items"] = [x for x in acc["items"] if x[0] <= cut]
+
+
+
+def _at_most(hashes: list[float], n: int) -> float | None:
+    """The ``n``-th smallest of ``hashes`` (None when there are not more than ``n``): an item whose hash is
+    above it has ``n`` smaller ones, so no merge that keeps the ``n`` smallest keeps it."""
+    return sorted(hashes)[n - 1] if len(hashes) > n else None
+
+
+def prune_parts(parts: Iterable[dict]) -> None:
+    """Drop from profiles (``to_dict`` forms, read so far) the sampled documents and examples that no merge with
+    them can keep, in place: those with a hash above the (k+1)-th smallest of their sample in all of ``parts``
+    (the merge keeps k and its rate is the next one's hash), and per group the examples above the
+    ``EXAMPLES``-th smallest (ties stay, whatever order the parts merge in). A run that holds its tasks'
+    profiles until the report then holds about ``SAMPLE_DOCS`` sampled documents and ``EXAMPLES`` examples a
+    group, not that many a task."""
+    parts = list(parts)
+    for key, k in SAMPLE_KEEP.items():
+        cut = _at_most([x[0] for d in parts for x in d[key]["items"]], k + 1)
+        if cut is not None:
+            for d in parts:
+                d[key]["items"] = [x for x in d[key]["items"] if x[0] <= cut]
+    hashes: dict[str, list[float]] = {}
+    for d in parts:
+        for g, lst in d["examples"].items():
+            hashes.setdefault(g, []).extend(x[0] for x in lst)
+    for g, h in hashes.items():
+        cut = _at_most(h, EXAMPLES)
+        if cut is not None:
+            for d in parts:
+                if g in d["examples"]:
+                    d["examples"][g] = [x for x in d["examples"][g] if x[0] <= cut]

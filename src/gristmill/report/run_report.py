@@ -20,7 +20,7 @@ import orjson
 from gristmill.errors import GristmillError
 from gristmill.report.analysis import build, finite
 from gristmill.report.page import render
-from gristmill.report.profile import Profile
+from gristmill.report.profile import Profile, prune_parts
 
 
 def _read(path: str):
@@ -48,8 +48,9 @@ def write_report(root: str, manifest: dict | None, profile: Profile, *, title: s
 class ProfileParts:
     """The tasks' profiles, read by the run process as each task finishes (between its own tasks, not all
     at the end when every worker is idle), for :func:`write_run_report`. Sampled documents that can no longer be in the merged samples (hash at or above
-    the lowest rate of any part read so far: the merge keeps only those below the lowest rate of all) are
-    dropped as soon as they are known, so the run holds a fraction of them; the merge is the same."""
+    the lowest rate of any part read so far: the merge keeps only those below the lowest rate of all) and
+    documents and examples that no merge can keep (:func:`~gristmill.report.profile.prune_parts`)
+    are dropped as soon as they are known, so the run holds a fraction of them; the merge is the same."""
 
     SAMPLES = ("sample", "texts")
 
@@ -66,14 +67,15 @@ class ProfileParts:
             self.tau[key] = min(self.tau[key], d[key]["tau"])
             for part in (self.parts.values() if lower else [d]):
                 part[key]["items"] = [x for x in part[key]["items"] if x[0] < self.tau[key]]
+        prune_parts(self.parts.values())  # and the documents and examples that no merge can keep any more
 
 
 def write_run_report(root: str, manifest: dict, profile_paths: list[str], loaded: dict | None = None) -> str:
     """Merge the tasks' profiles into ``profile.json`` and write the report. ``loaded``: profiles already read
     (path -> its JSON, e.g. :attr:`ProfileParts.parts`); all merge in the order of ``profile_paths``."""
     loaded = loaded or {}
-    parts = [loaded[p] if p in loaded else _read(p) for p in profile_paths if p in loaded or os.path.exists(p)]
-    profile = Profile.merge(parts)
+    parts = (loaded[p] if p in loaded else _read(p) for p in profile_paths if p in loaded or os.path.exists(p))
+    profile = Profile.merge(parts)  # one part read at a time: what was not loaded is never all in memory
     _write(os.path.join(root, "profile.json"), orjson.dumps(profile.to_dict()))  # orjson: NaN, inf -> null
     return write_report(root, manifest, profile, title=manifest["recipe"]["name"])
 
