@@ -125,13 +125,13 @@ def run_task(recipe: Recipe, stage: Stage, shard: Shard, root: str, n_shards: in
     """
     configure_inputs(recipe.input.paths, recipe.input.storage_options)  # in this worker process
     durable.configure(recipe.output.fsync)
-    heap.configure()  # large blocks (a batch's) go back to the system when freed: exec/heap.py
+    heap.configure()  # with GRISTMILL_MMAP_THRESHOLD: large blocks go back to the system when freed (exec/heap.py)
     try:
         return _run_task(recipe, stage, shard, Layout(root), n_shards, progress)
     except ExprError as e:
         raise GristmillError(str(e), hint="check the filter expressions in the recipe") from None
     finally:
-        heap.release()  # what the task held is free: its pages go back before the next task
+        heap.release()  # with the setting: the heap's free pages go back before the next task
 
 
 def _run_task(recipe: Recipe, stage: Stage, shard: Shard, layout: Layout, n_shards: int = 1,
