@@ -11,6 +11,9 @@ Rows (each measurement in its own process, repeated ``--repeat`` times: median, 
 - ``default w1`` / ``default w2``: the default recipe with one and two workers, its shards as the recipe
   plans them (``input.shard_size: auto``; ``--shard-size`` sets one instead); one worker runs the same
   shards in turn, and both write the same files;
+- ``default w1 x2``: two ``default w1`` runs started together (separate processes and outputs): the same
+  work with nothing serial and no stage tails, so 2 x its 1-worker wall over its wall is the ceiling this
+  machine gives ``default w2`` (a shared or throttled 2-core host gives less than 2x);
 - ``zh: orjson`` / ``zh: default w1``: the same on the Chinese documents of the input (when a
   ``plain.meta.jsonl`` with a ``lang`` per line lies beside it, as the peer-bench corpus has);
 - ``zh x4: orjson`` / ``zh x4: default w1`` (``--scale``): the Chinese part 4 times over, built the same
@@ -175,7 +178,7 @@ def once(mode: str, inp: str, workers: int, shard_size: str) -> dict:
         workers_cpu = sum(cpu.values())
         return {"wall": wall, "info": json.loads(stdout.strip().splitlines()[-1]), "rss_main": own,
                 "rss_worker": max(peak.values(), default=0.0), "cpu_workers": workers_cpu,
-                "cpu_main": max(own_cpu, reaped - workers_cpu)}
+                "cpu_main": max(own_cpu, reaped - workers_cpu), "cpu_own": own_cpu}
     finally:
         shutil.rmtree(out, ignore_errors=True)
 
@@ -197,6 +200,38 @@ def measure(label: str, mode: str, inp: str, repeat: int, workers: int = 1, shar
             "rss_worker_mb": round(max(r["rss_worker"] for r in runs)),
             "load": [round(load0, 2), round(os.getloadavg()[0], 2)],
             **{k: v for k, v in info.items() if k != "docs"}}
+
+
+def measure_pair(label: str, inp: str, repeat: int, shard_size: str = "auto") -> dict:
+    """Two 1-worker runs of the default recipe on ``inp`` started together, each in its own process and
+    output: the same work as ``default w1`` twice, with no serial part and no stage tails, so
+    ``2 x wall(default w1) / wall(this)`` is what this machine's 2 cores give a perfectly parallel job, the
+    ceiling for ``default w2`` (a shared or throttled host gives less than 2)."""
+    import threading
+
+    load0 = os.getloadavg()[0]
+    walls, cpus, rss = [], [], []
+    for _ in range(repeat):
+        res: list = [None, None]
+
+        def one(i: int, res: list = res) -> None:
+            res[i] = once("default", inp, 1, shard_size)
+
+        threads = [threading.Thread(target=one, args=(i,)) for i in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        walls.append(max(r["wall"] for r in res))
+        cpus.append(sum(r["cpu_own"] + r["cpu_workers"] for r in res))  # from /proc: both runs are children here
+        rss.append(max(r["rss_main"] for r in res))
+    size = os.path.getsize(inp)
+    w, c = statistics.median(walls), statistics.median(cpus)
+    return {"run": label, "workers": 2, "input_mb": round(2 * size / 1e6, 1), "docs": 2 * res[0]["info"]["docs"],
+            "wall_s": round(w, 2), "wall_min": round(min(walls), 2), "wall_max": round(max(walls), 2),
+            "cpu_s": round(c, 2), "cpu_min": round(min(cpus), 2), "cpu_max": round(max(cpus), 2),
+            "mb_per_s_core": round(size / 1e6 / w, 2), "mb_per_cpu_s": round(2 * size / 1e6 / c, 2),
+            "rss_main_mb": round(max(rss)), "rss_worker_mb": 0, "load": [round(load0, 2), round(os.getloadavg()[0], 2)]}
 
 
 def perturb(text: str, k: int, rng: random.Random) -> str:
@@ -254,13 +289,14 @@ def table(rows: list[dict]) -> str:
         return next((f for f in rows if f["run"] == prefix + "orjson"), rows[0])
 
     lines = ["| run | workers | input MB | docs | wall s median (min-max) | CPU s median (min-max) | MB/s per core "
-             "(wall) | MB per CPU s | CPU vs orjson floor | peak RSS MB main / worker | load before-after |",
+             "(wall) | MB per CPU s | CPU per MB vs orjson floor | peak RSS MB main / worker | load before-after |",
              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         fl = floor_of(r)
         lines.append(f"| {r['run']} | {r['workers']} | {r['input_mb']} | {r['docs']:,} | {r['wall_s']} "
                      f"({r['wall_min']}-{r['wall_max']}) | {r['cpu_s']} ({r['cpu_min']}-{r['cpu_max']}) | "
-                     f"{r['mb_per_s_core']} | {r['mb_per_cpu_s']} | {r['cpu_s'] / fl['cpu_s']:.1f}x | "
+                     f"{r['mb_per_s_core']} | {r['mb_per_cpu_s']} | "
+                     f"{r['cpu_s'] / fl['cpu_s'] * fl['input_mb'] / r['input_mb']:.1f}x | "
                      f"{r['rss_main_mb']} / {r['rss_worker_mb'] or '-'} | {r['load'][0]}-{r['load'][1]} |")
     steps = [r for r in rows if r.get("step_cpu")]
     if steps:
@@ -282,6 +318,12 @@ def table(rows: list[dict]) -> str:
                          f"load says how many other processes shared the 2 cores). CPU: 1 worker {w1['cpu_s']} s, 2 "
                          f"workers {w2['cpu_s']} s. The run's own process runs tasks too, so its CPU is not all "
                          f"serial: bench/scaling.py separates its serial phases from its tasks.")
+            pair = next((r for r in rows if r["run"] == prefix + "default w1 x2"), None)
+            if pair:
+                ceiling = 2 * w1["wall_s"] / pair["wall_s"]
+                lines.append(f"{prefix}this machine's ceiling: two 1-worker runs at once take {pair['wall_s']} s, one "
+                             f"alone {w1['wall_s']} s: {ceiling:.2f}x for a perfectly parallel job; the 2-worker run "
+                             f"reaches {w1['wall_s'] / w2['wall_s'] / ceiling:.0%} of it.")
     return "\n".join(lines)
 
 
@@ -318,6 +360,9 @@ def main() -> None:
         row("identity-raw", "identity-raw", a.input, a.repeat)
         row("default w1", "default", a.input, a.repeat, 1, shard)
         row("default w2", "default", a.input, a.repeat, 2, shard)
+        if only is None or "default w1 x2" in only:
+            rows.append(measure_pair("default w1 x2", a.input, a.repeat, shard))
+            print(json.dumps(rows[-1]), flush=True)
         zh = chinese_part(a.input, tmp)
         if zh:
             row("zh: orjson", "orjson", zh, a.repeat)
