@@ -71,3 +71,12 @@ def test_a_run_with_the_default_shard_size_keeps_every_record(big_file, tmp_path
     m = gristmill.run(recipe, inputs=[str(p)], output=str(tmp_path / "out"), workers=1, quiet=True)
     assert m["shards"] == 3 and m["counts"]["kept"] == n
     assert [r["id"] for r in output_rows(tmp_path / "out")] == [f"d{i}" for i in range(n)]
+
+
+@pytest.mark.parametrize("bad", ["0", "12", "-5MB", "lots"])
+def test_a_shard_size_below_a_kilobyte_or_not_a_size_is_a_recipe_error(bad):
+    from gristmill.errors import RecipeError
+
+    with pytest.raises(RecipeError, match="input.shard_size: expected one of 'auto' or a size"):
+        load_recipe(text=f"input:\n  shard_size: {bad}\nsteps: []\n")
+    assert load_recipe(text="input:\n  shard_size: 1KiB\nsteps: []\n").input.shard_size == 1024

@@ -115,7 +115,7 @@ def _convert(tp: Any, v: Any, meta: dict) -> Any:
     if tp is Lang:
         return Lang.parse(v)
     if tp is Size:
-        return Size.parse(v)
+        return _bounded(Size.parse(v), meta)
     if origin is Literal:
         if v in args:
             return v

@@ -86,7 +86,7 @@ class InputParams:
     shard_size: Literal["auto"] | Size = param(
         "auto", "uncompressed JSONL/text files larger than this are split into byte ranges, Parquet files into "
                 "row-group ranges; auto: the inputs' total size over 256 shards, at least 16 MB and at most "
-                "128 MB each, files cut into equal parts (docs/scaling.md)", example="512MB")
+                "128 MB each, files cut into equal parts (docs/scaling.md)", min=1024, example="512MB")
     batch_rows: int = param(2000, "rows per Arrow batch between steps", min=1, example=500)
     storage_options: dict[str, Any] = param({}, "fsspec options for s3://, gs://, az:// … inputs (endpoint_url, "
                                                  "profile, anon, client_kwargs …); credentials only as ${ENV_VAR}",
