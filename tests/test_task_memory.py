@@ -7,6 +7,7 @@ import os
 import random
 import subprocess
 import sys
+from pathlib import Path
 
 import orjson
 import pyarrow as pa
@@ -133,3 +134,23 @@ def test_pruned_parts_merge_as_the_whole_parts(monkeypatch, small):
         assert size(held, "sample") < size(parts, "sample") and size(held, "texts") < size(parts, "texts")
     assert Profile.merge(held).to_dict() == want
     assert Profile.merge(held[::-1]).to_dict() == Profile.merge(parts[::-1]).to_dict()  # whatever the order
+
+
+def test_profile_parts_read_one_by_one_merge_as_all_at_once(tmp_path):
+    """The run reads its tasks' profiles as they finish and prunes them each time the parts it holds double;
+    the merged profile equals the merge of every part read at the end (synthetic parts: 37 of them, so prunes
+    happen between reads)."""
+    from gristmill.report.run_report import ProfileParts
+
+    rng = random.Random(5)
+    paths = []
+    for i in range(37):
+        p = tmp_path / f"s0-{i:05d}.json"
+        p.write_bytes(orjson.dumps(_part(rng, 37)))
+        paths.append(str(p))
+    held = ProfileParts()
+    for p in paths:
+        held.read(p)
+    assert 0 < held.pruned_at < len(paths)
+    whole = Profile.merge(orjson.loads(Path(p).read_bytes()) for p in paths).to_dict()
+    assert Profile.merge(held.parts[p] for p in paths).to_dict() == whole

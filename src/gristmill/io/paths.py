@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 import fsspec
 
 from gristmill.errors import GristmillError
+from gristmill.io import auto_shard_size
 from gristmill.io.formats import format_of, formats, reader_format
 
 FORMATS = formats()  # the built-in formats; gristmill.io.formats.formats() also lists those registered later
@@ -132,8 +133,6 @@ def plan_shards(paths: list[str], fmt: str = "auto", shard_size: int | str | Non
     ``shard_size`` "auto" (or None): each splittable file is cut into equal parts of at most
     :func:`gristmill.io.auto_shard_size` of the inputs' total size; a number: byte ranges of that size from
     the file's start (the last one shorter)."""
-    from gristmill.io import auto_shard_size
-
     shards: list[Shard] = []
     files = list_inputs(paths, fmt)
     auto = shard_size is None or shard_size == "auto"

@@ -57,6 +57,7 @@ class ProfileParts:
     def __init__(self) -> None:
         self.parts: dict[str, dict] = {}
         self.tau = dict.fromkeys(self.SAMPLES, 1.0)
+        self.pruned_at = 0  # parts held at the last prune_parts
 
     def read(self, path: str) -> None:
         if not os.path.exists(path):
@@ -67,7 +68,9 @@ class ProfileParts:
             self.tau[key] = min(self.tau[key], d[key]["tau"])
             for part in (self.parts.values() if lower else [d]):
                 part[key]["items"] = [x for x in part[key]["items"] if x[0] < self.tau[key]]
-        prune_parts(self.parts.values())  # and the documents and examples that no merge can keep any more
+        if len(self.parts) >= 2 * self.pruned_at:  # each time the parts double: linear in all, not quadratic
+            prune_parts(self.parts.values())  # the documents and examples that no merge can keep any more
+            self.pruned_at = len(self.parts)
 
 
 def write_run_report(root: str, manifest: dict, profile_paths: list[str], loaded: dict | None = None) -> str:
