@@ -27,7 +27,7 @@ from gristmill.text.token_lists import join_words, mask_numbers
 from gristmill.text.words import words
 
 MAX_CHARS = 10_000
-NAN_RETRIES = 5  # training runs again when fastText reports a NaN (it does so intermittently)
+NAN_RETRIES = 5  # training runs again at half the rate when fastText stops on a NaN
 
 
 @lru_cache(maxsize=1)
@@ -112,25 +112,26 @@ def roc_auc(scores: np.ndarray, truth: np.ndarray) -> float:
     return float((ranks[: len(pos)].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
 
 
-def fit_file(path: str, *, fresh_process: bool = False, **params):
-    """``fasttext.train_supervised`` on a ``__label__X text`` file with one thread, run again when fastText
-    reports a NaN (fasttext 0.10.4 now and then stops on a NaN on the same input); from the third try on
-    with half the learning rate of the try before (some inputs give a NaN at that rate every time). When every
-    try in this process gives a NaN, one more runs at the first rate in a fresh process (seen: a process where
-    every try failed while a new one trained the same file at once); ``fresh_process`` goes there directly.
-    The model's ``lr_used`` is the rate that trained it."""
-    import fasttext
-
-    for attempt in range(0 if fresh_process else NAN_RETRIES + 1):
+def fit_file(path: str, **params):
+    """``fasttext.train_supervised`` on a ``__label__X text`` file with one thread, each time in a fresh
+    process. fastText (fasttext-numpy2 0.10.4) carries state from one training to the next in a process: the
+    same file, settings and seed gave another model, or stopped on a NaN, after a few fits in one process
+    (measured: 12 fits of one file in one process gave 4 different outcomes, 3 of them NaN retries; a fresh
+    process gives the first one every time). When a try stops on a NaN (some inputs diverge at a rate), the
+    next one runs at half the rate, at most ``NAN_RETRIES`` times. The model's ``lr_used`` is the rate that
+    trained it."""
+    lr = params.get("lr", 0.1)
+    for _ in range(NAN_RETRIES + 1):
         try:
-            lr = params.get("lr", 0.1) * 0.5 ** max(0, attempt - 1)
-            model = fasttext.train_supervised(input=path, thread=1, verbose=0, **(params | {"lr": lr}))
-            model.lr_used = lr  # the rate that trained it (lower than asked after NaN retries)
-            return model
-        except RuntimeError as e:
-            if "NaN" not in str(e):
-                raise GristmillError(f"fastText training failed: {e}", hint="try a lower lr") from e
-    return _fit_in_child(path, params)
+            return _fit_in_child(path, params | {"lr": lr})
+        except _NaNError:
+            lr /= 2
+    raise GristmillError(f"fastText training failed: a NaN at every rate from {params.get('lr', 0.1):g} down to "
+                         f"{lr * 2:g}", hint="try a lower lr or fewer epochs")
+
+
+class _NaNError(Exception):
+    pass
 
 
 _CHILD = """import json, sys
@@ -151,6 +152,8 @@ def _fit_in_child(path: str, params: dict):
                            text=True)
         if r.returncode or not os.path.exists(out):
             last = (r.stderr.strip().splitlines() or ["no output"])[-1]
+            if "NaN" in last:
+                raise _NaNError(last)
             raise GristmillError(f"fastText training failed: {last}", hint="try a lower lr")
         model = fasttext.load_model(out)
         model.lr_used = params.get("lr", 0.1)
