@@ -1,5 +1,6 @@
 """input.shard_size "auto": how many shards the inputs make depends on their total size only, files are cut into
-equal parts, and every record is read exactly once across the parts."""
+equal parts, the plan's last part into a tail of smaller pieces, and every record is read exactly once across
+the parts."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import json
 import pytest
 
 import gristmill
-from gristmill.io import SHARD_MIN, SHARD_SIZE, SHARD_TARGET, auto_shard_size
+from gristmill.io import SHARD_MIN, SHARD_SIZE, SHARD_TAIL, SHARD_TAIL_MIN, SHARD_TARGET, auto_shard_size
 from gristmill.io.paths import plan_shards
 from gristmill.io.readers import ReadOptions, read_shard
 from gristmill.recipe import load_recipe
@@ -43,13 +44,42 @@ def test_a_file_is_cut_into_equal_parts_and_read_once(big_file):
     p, n = big_file
     size = p.stat().st_size
     shards = plan_shards([str(p)])
-    assert len(shards) == 3 == -(-size // SHARD_MIN)
+    parts = -(-size // SHARD_MIN)
+    assert parts == 3 and len(shards) == parts - 1 + len(SHARD_TAIL)
     assert shards[0].start == 0 and shards[-1].end == size
     assert all(a.end == b.start for a, b in zip(shards, shards[1:], strict=False))  # contiguous
-    assert max(s.size for s in shards) - min(s.size for s in shards) <= 1  # equal, not two full and a stub
-    assert max(s.size for s in shards) <= SHARD_MIN
+    assert [s.index for s in shards] == list(range(len(shards)))
+    full, tail = shards[:parts - 1], shards[parts - 1:]
+    assert max(s.size for s in full) <= SHARD_MIN
+    last = size - sum(s.size for s in full)
+    assert max(s.size for s in full) - last <= 1  # equal parts, not two full and a stub
+    # the last part in pieces of 1/2, 1/4, 1/8 and 1/8: they start last in every stage (largest first)
+    assert [round(s.size * sum(SHARD_TAIL) / last) for s in tail] == list(SHARD_TAIL)
     ids = [i for sh in shards for b in read_shard(sh, ReadOptions()) for i in b.table.column("id").to_pylist()]
     assert ids == [f"d{i}" for i in range(n)]
+
+
+def test_the_tail_is_cut_only_from_a_large_enough_byte_range_at_the_end(big_file, tmp_path):
+    """A small last file stays whole (the big file before it keeps its equal parts); so does a compressed one;
+    a fixed shard_size never gets a tail; a file of 8 MB or more alone gets the tail."""
+    import gzip
+
+    p, _ = big_file
+    small = tmp_path / "small.jsonl"
+    small.write_text(json.dumps({"text": "一个很小的文件。"}, ensure_ascii=False) + "\n", encoding="utf-8")
+    both = plan_shards([str(p), str(small)])
+    assert len(both) == 4 and both[-1].path.endswith("small.jsonl") and both[-1].end is None
+    assert len({s.size for s in both[:3]}) <= 2 and min(s.size for s in both[:3]) > SHARD_MIN * 3 // 4
+    gz = tmp_path / "z.jsonl.gz"
+    gz.write_bytes(gzip.compress(p.read_bytes()[:SHARD_TAIL_MIN * 2], compresslevel=1))
+    assert len(plan_shards([str(p), str(gz)])) == 4
+    assert all(s.size in (SHARD_MIN, p.stat().st_size - 2 * SHARD_MIN) for s in plan_shards([str(p)], shard_size=SHARD_MIN))
+    head = tmp_path / "head.jsonl"
+    with open(p, "rb") as f, open(head, "wb") as g:
+        g.write(f.read(SHARD_TAIL_MIN + 4096))
+        g.write(f.readline())  # to a line's end
+    assert len(plan_shards([str(head)])) == len(SHARD_TAIL)
+    assert len(plan_shards([str(small)])) == 1
 
 
 def test_the_plan_depends_on_the_inputs_not_on_a_setting_of_the_machine(big_file, tmp_path):
@@ -59,7 +89,9 @@ def test_the_plan_depends_on_the_inputs_not_on_a_setting_of_the_machine(big_file
     small = tmp_path / "small.jsonl"
     small.write_text(json.dumps({"text": "一个很小的文件。"}, ensure_ascii=False) + "\n", encoding="utf-8")
     both = plan_shards([str(p), str(small)])
-    assert [s.size for s in both[:3]] == [s.size for s in plan_shards([str(p)])] and both[3].path.endswith("small.jsonl")
+    alone = plan_shards([str(p)])
+    assert [s.size for s in both[:2]] == [s.size for s in alone[:2]] and both[3].path.endswith("small.jsonl")
+    assert both[2].size == sum(s.size for s in alone[2:])  # alone, its last part is the plan's tail
     fixed = plan_shards([str(p)], shard_size=SHARD_MIN)
     assert [s.size for s in fixed[:2]] == [SHARD_MIN, SHARD_MIN] and fixed[2].size == p.stat().st_size - 2 * SHARD_MIN
 
@@ -69,7 +101,7 @@ def test_a_run_with_the_default_shard_size_keeps_every_record(big_file, tmp_path
     recipe = load_recipe(text="steps: []\n")
     assert recipe.input.shard_size == "auto"
     m = gristmill.run(recipe, inputs=[str(p)], output=str(tmp_path / "out"), workers=1, quiet=True)
-    assert m["shards"] == 3 and m["counts"]["kept"] == n
+    assert m["shards"] == 2 + len(SHARD_TAIL) and m["counts"]["kept"] == n
     assert [r["id"] for r in output_rows(tmp_path / "out")] == [f"d{i}" for i in range(n)]
 
 

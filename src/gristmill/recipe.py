@@ -86,7 +86,8 @@ class InputParams:
     shard_size: Literal["auto"] | Size = param(
         "auto", "uncompressed JSONL/text files larger than this are split into byte ranges, Parquet files into "
                 "row-group ranges; auto: the inputs' total size over 256 shards, at least 16 MB and at most "
-                "128 MB each, files cut into equal parts (docs/scaling.md)", min=1024, example="512MB")
+                "128 MB each, files cut into equal parts and the last part (8 MB or more) into pieces of 1/2, 1/4, "
+                "1/8 and 1/8, which run last (docs/scaling.md)", min=1024, example="512MB")
     batch_rows: int = param(2000, "rows per Arrow batch between steps", min=1, example=500)
     storage_options: dict[str, Any] = param({}, "fsspec options for s3://, gs://, az:// … inputs (endpoint_url, "
                                                  "profile, anon, client_kwargs …); credentials only as ${ENV_VAR}",

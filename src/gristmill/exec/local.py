@@ -247,9 +247,9 @@ def lean_gc():
 
 def task_order(shards: list, stage: int, markers: dict) -> list:
     """The order a stage's tasks start in: the largest input first (the shard's bytes for the first stage, the
-    text bytes the previous stage kept for it after), so that a file's short last shard runs last, where it
-    fills the stage's tail instead of leaving workers idle while a large one finishes. Outputs do not depend
-    on the order."""
+    text bytes the previous stage kept for it after), so that short shards (a file's last one, the pieces
+    ``input.shard_size: auto`` cuts the plan's tail into) run last, where they fill the stage's tail instead
+    of leaving workers idle while a large one finishes. Outputs do not depend on the order."""
     def size(sh) -> int:
         prev = markers.get((stage - 1, sh.index)) if stage else None
         return prev.get("text_bytes_out", 0) if prev else sh.size

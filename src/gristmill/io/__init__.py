@@ -5,6 +5,10 @@
 SHARD_SIZE = 128 * 10**6
 SHARD_MIN = 16 * 10**6
 SHARD_TARGET = 256
+# and the plan's last part, when it is a byte range of at least SHARD_TAIL_MIN, is cut into pieces of these
+# shares: the smallest tasks run last in every stage, so a stage's tail is short whatever its content costs
+SHARD_TAIL = (4, 2, 1, 1)
+SHARD_TAIL_MIN = 8 * 10**6
 
 
 def auto_shard_size(total: int) -> int:

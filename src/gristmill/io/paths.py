@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 import fsspec
 
 from gristmill.errors import GristmillError
-from gristmill.io import auto_shard_size
+from gristmill.io import SHARD_TAIL, SHARD_TAIL_MIN, auto_shard_size
 from gristmill.io.formats import format_of, formats, reader_format
 
 FORMATS = formats()  # the built-in formats; gristmill.io.formats.formats() also lists those registered later
@@ -131,27 +131,48 @@ def plan_shards(paths: list[str], fmt: str = "auto", shard_size: int | str | Non
     """Cut the inputs into shards (uncompressed JSONL/text: byte ranges; Parquet: row-group ranges).
 
     ``shard_size`` "auto" (or None): each splittable file is cut into equal parts of at most
-    :func:`gristmill.io.auto_shard_size` of the inputs' total size; a number: byte ranges of that size from
-    the file's start (the last one shorter)."""
+    :func:`gristmill.io.auto_shard_size` of the inputs' total size, and the plan's last part, when it is a byte
+    range of 8 MB or more, into pieces of 1/2, 1/4, 1/8 and 1/8 of it (:func:`_tail_pieces`); a number: byte
+    ranges of that size from the file's start (the last one shorter)."""
     shards: list[Shard] = []
     files = list_inputs(paths, fmt)
     auto = shard_size is None or shard_size == "auto"
     limit = auto_shard_size(sum(size for _, _, size, _ in files)) if auto else int(shard_size)
+    splittable = False  # the last shard is a byte range of an uncompressed JSONL/text file
     for url, source, size, fs in files:
         f, comp = detect(url, fmt)
         if not f:
             raise GristmillError(f"cannot tell the format of {url}", hint="set input.format in the recipe")
         if f == "parquet" and comp is None:
             shards.extend(_parquet_shards(url, source, size, fs, limit, len(shards)))
+            splittable = False
             continue
-        if comp is None and f in formats() and reader_format(f).splittable and size > limit:
+        splittable = comp is None and f in formats() and reader_format(f).splittable
+        if splittable and size > limit:
             step = -(-size // -(-size // limit)) if auto else limit  # auto: equal parts, none above the limit
             for s in range(0, size, step):
                 e = min(s + step, size)
                 shards.append(Shard(len(shards), url, source, f, None, s, e, e - s))
         else:
             shards.append(Shard(len(shards), url, source, f, comp, 0, None, size))
+    if auto and splittable and shards[-1].size >= SHARD_TAIL_MIN:
+        shards[-1:] = _tail_pieces(shards[-1])
     return shards
+
+
+def _tail_pieces(last: Shard) -> list[Shard]:
+    """The plan's last part cut into pieces of 1/2, 1/4, 1/8 and 1/8 of it (``SHARD_TAIL``). Tasks start
+    largest first, so these run last in every stage: while the longest of the others finishes, the other
+    workers take the small ones, and a stage ends at most about an eighth of a part after its work does, even
+    when one region of the input costs several times the rest (Chinese beside English; guided
+    self-scheduling, Polychronopoulos and Kuck 1987, with sizes that depend on the input only)."""
+    start, end = last.start, last.start + last.size
+    out, s, total = [], start, sum(SHARD_TAIL)
+    for k, share in enumerate(SHARD_TAIL):
+        e = end if k == len(SHARD_TAIL) - 1 else s + last.size * share // total
+        out.append(Shard(last.index + k, last.path, last.source, last.format, None, s, e, e - s))
+        s = e
+    return out
 
 
 def _parquet_shards(url, source, size, fs, shard_size, first) -> list[Shard]:
