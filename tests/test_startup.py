@@ -3,6 +3,7 @@ giving exactly what the plain way gives."""
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import subprocess
@@ -56,6 +57,20 @@ def test_no_forkserver_for_one_small_file(tmp_path):
             "prestart(1, 'local', shards=4); print(forkserver._forkserver._forkserver_pid is None); "
             "prestart(2, 'local', shards=2); print(forkserver._forkserver._forkserver_pid is None)")
     assert _python(code).split() == ["True", "True", "True", "False"]
+
+
+def test_the_early_guess_of_one_shard_agrees_with_the_plan(tmp_path):
+    """Before the plan, one local file below ONE_TASK_BYTES is taken for one shard: the automatic plan agrees
+    on both sides of that size (from it on, the tail pieces make several)."""
+    from gristmill.exec.pool import ONE_TASK_BYTES
+    from gristmill.io.paths import plan_shards
+
+    line = (json.dumps({"text": "The cat sat on the mat. 我们去公园散步吧！"}, ensure_ascii=False) + "\n").encode()
+    for size, one in ((ONE_TASK_BYTES - 1, True), (ONE_TASK_BYTES, False)):
+        f = tmp_path / f"in-{size}.jsonl"
+        body = line * ((size - 1) // len(line))
+        f.write_bytes(body + b"x" * (size - len(body) - 1) + b"\n")  # the last line is not JSON: size exact
+        assert f.stat().st_size == size and (len(plan_shards([str(f)])) == 1) is one
 
 
 def test_bias_terms_in_the_same_order_in_every_process():

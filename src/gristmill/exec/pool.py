@@ -10,7 +10,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 
-from gristmill.io import SHARD_MIN as ONE_TASK_BYTES  # one local file up to this size is one shard (auto)
+from gristmill.io import SHARD_TAIL_MIN as ONE_TASK_BYTES  # one local file below it: one shard (auto)
 
 FORKSERVER_PRELOAD = ("gristmill.exec.task",)  # pool processes never import pandas: exec/owned.py
 
@@ -41,15 +41,16 @@ def prestart(workers: int | None, executor: str = "local", inputs: list[str] | N
              shards: int | None = None) -> None:
     """Start the forkserver when a run of ``workers`` (None: all cores) on ``executor`` will use a pool: the
     local executor, more than one worker, and more than one task per stage (``shards``, when known). Before
-    the shards are planned, ``inputs`` that are one local file of at most :data:`ONE_TASK_BYTES` are taken
-    for one shard: no server is started, whose imports would cost a CPU second for nothing (a recipe with a
-    smaller ``input.shard_size`` gets its pool when the shards are known, or at its first stage)."""
+    the shards are planned, ``inputs`` that are one local file below :data:`ONE_TASK_BYTES` are taken for
+    one shard (from 8 MB on, ``auto`` cuts tail pieces even from a file smaller than a shard): no server is
+    started, whose imports would cost a CPU second for nothing (a recipe with a smaller
+    ``input.shard_size`` gets its pool when the shards are known, or at its first stage)."""
     if executor != "local" or (workers or default_workers()) <= 1:
         return
     if shards is not None:
         if shards > 1:
             start_forkserver()
         return
-    if inputs and len(inputs) == 1 and os.path.isfile(inputs[0]) and os.path.getsize(inputs[0]) <= ONE_TASK_BYTES:
+    if inputs and len(inputs) == 1 and os.path.isfile(inputs[0]) and os.path.getsize(inputs[0]) < ONE_TASK_BYTES:
         return
     start_forkserver()
