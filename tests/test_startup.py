@@ -128,6 +128,28 @@ def test_default_run_imports_only_its_own_steps(tmp_path):
     assert (tmp_path / "out" / "kept").is_dir() and (tmp_path / "out" / "report.html").is_file()
 
 
+def test_the_command_line_exits_with_its_code_and_all_its_output_without_teardown(tmp_path, zh_docs):
+    """``gristmill`` ends its process without the interpreter's teardown: the exit code (3: a record was
+    quarantined), every line it printed to a pipe and the exit handlers are all there; under a profiler it
+    exits the plain way, so cProfile still writes its numbers."""
+    f = tmp_path / "in.jsonl"
+    f.write_text("".join(json.dumps({"text": d["text"]}, ensure_ascii=False) + "\n" for d in zh_docs[:20])
+                 + "{not json\n", encoding="utf-8")
+    code = ("import sys, atexit; from gristmill.cli import main; atexit.register(lambda: print('handlers ran')); "
+            f"sys.argv = ['gristmill', 'run', '-i', {str(f)!r}, '-o', {str(tmp_path / 'out')!r}, '-w', '1', '-q']; "
+            "main()")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={**os.environ,
+                                                                                              "COLUMNS": "200"})
+    assert out.returncode == 3, out.stderr
+    lines = out.stdout.strip().splitlines()
+    assert lines[-1] == "handlers ran" and lines[-2].startswith(f"outputs in {tmp_path / 'out'}/")
+    assert "input 21 = kept" in out.stdout and "quarantined 1" in out.stdout
+    prof = tmp_path / "run.prof"
+    out = subprocess.run([sys.executable, "-m", "cProfile", "-o", str(prof), "-m", "gristmill", "run", "-i", str(f),
+                          "-o", str(tmp_path / "again"), "-w", "1", "-q"], capture_output=True, text=True)
+    assert "outputs in" in out.stdout and prof.stat().st_size > 10_000, out.stderr  # (cProfile drops the code)
+
+
 def test_step_registry_names_every_registered_step():
     """``gristmill.steps.REGISTRY`` lists each step of :data:`gristmill.steps.MODULES` in that order, importing
     a module at its first look-up; once all are imported, they registered exactly those steps, where listed."""
