@@ -23,8 +23,8 @@ Rows (each measurement in its own process, repeated ``--repeat`` times: median, 
   id and k-dependent character substitutions (about one character in 200, each replaced by another
   non-space character of the same document), enough that no two copies are equal.
 
-Each measurement's process ends as ``gristmill run``'s does (no interpreter teardown; it does not import the
-command line's typer). MB/s per core is input MB / wall / workers. Step seconds are the manifest's (CPU-bound, summed over workers).
+Each measurement's process ends as the ``gristmill`` command's does (``gristmill.exec.exit``: no interpreter
+teardown; it does not import the command line's typer). MB/s per core is input MB / wall / workers. Step seconds are the manifest's (CPU-bound, summed over workers).
 Peak RSS is sampled from /proc every 0.1 s: the run's own process and the largest pool worker. The 1-minute
 load average is printed before and after each row: the machine may be shared, so compare ratios within a run.
 """
@@ -344,8 +344,11 @@ def main() -> None:
     a = ap.parse_args()
     if a.child:
         child(a.child, a.input, a.out, a.workers, a.shard_size)
-        sys.stdout.flush()
-        os._exit(0)  # as `gristmill run` ends: no interpreter teardown (gristmill.cli.app._exit)
+        try:
+            from gristmill.exec.exit import exit_process
+        except ImportError:  # an older gristmill (PYTHONPATH), for a before/after comparison: as it ended
+            return
+        exit_process(0)  # as the `gristmill` command ends: no interpreter teardown
     shard = a.shard_size
     tmp = tempfile.mkdtemp(prefix="bench-io-")
     rows = []

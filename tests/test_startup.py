@@ -131,13 +131,14 @@ def test_default_run_imports_only_its_own_steps(tmp_path):
 def test_the_command_line_exits_with_its_code_and_all_its_output_without_teardown(tmp_path, zh_docs):
     """``gristmill`` ends its process without the interpreter's teardown: the exit code (3: a record was
     quarantined), every line it printed to a pipe and the exit handlers are all there; under a profiler it
-    exits the plain way, so cProfile still writes its numbers."""
+    exits the plain way, so cProfile still writes its numbers; :func:`main` embedded in a caller's code still
+    raises ``SystemExit``."""
     f = tmp_path / "in.jsonl"
     f.write_text("".join(json.dumps({"text": d["text"]}, ensure_ascii=False) + "\n" for d in zh_docs[:20])
                  + "{not json\n", encoding="utf-8")
-    code = ("import sys, atexit; from gristmill.cli import main; atexit.register(lambda: print('handlers ran')); "
+    code = ("import sys, atexit; from gristmill.cli import entry; atexit.register(lambda: print('handlers ran')); "
             f"sys.argv = ['gristmill', 'run', '-i', {str(f)!r}, '-o', {str(tmp_path / 'out')!r}, '-w', '1', '-q']; "
-            "main()")
+            "entry()")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={**os.environ,
                                                                                               "COLUMNS": "200"})
     assert out.returncode == 3, out.stderr
@@ -148,6 +149,24 @@ def test_the_command_line_exits_with_its_code_and_all_its_output_without_teardow
     out = subprocess.run([sys.executable, "-m", "cProfile", "-o", str(prof), "-m", "gristmill", "run", "-i", str(f),
                           "-o", str(tmp_path / "again"), "-w", "1", "-q"], capture_output=True, text=True)
     assert "outputs in" in out.stdout and prof.stat().st_size > 10_000, out.stderr  # (cProfile drops the code)
+    # embedded, main() ends in SystemExit as before: the caller's own code after it runs
+    code = ("import sys; from gristmill.cli import main; sys.argv = ['gristmill', 'presets']\n"
+            "try:\n    main()\nexcept SystemExit as e:\n    print('exit', e.code)\nprint('after')")
+    assert _python(code).splitlines()[-2:] == ["exit 0", "after"]
+
+
+def test_ending_without_teardown_keeps_native_output_and_reports_a_full_disk():
+    """What the C library buffered reaches the pipe; a failed flush of standard output exits 120, as Python's own
+    exit does."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    native = ("import ctypes; from gristmill.exec.exit import exit_process; ctypes.CDLL(None).printf(b'native\\n'); "
+              "exit_process(0)")
+    out = subprocess.run([sys.executable, "-c", native], capture_output=True, text=True, env=env)
+    assert (out.returncode, out.stdout) == (0, "native\n")
+    full = "from gristmill.exec.exit import exit_process; print('x' * 100); exit_process(0)"
+    with open("/dev/full", "w") as sink:
+        out = subprocess.run([sys.executable, "-c", full], stdout=sink, stderr=subprocess.PIPE, text=True, env=env)
+    assert out.returncode == 120
 
 
 def test_step_registry_names_every_registered_step():

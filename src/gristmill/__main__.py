@@ -1,3 +1,3 @@
-from gristmill.cli import main
+from gristmill.cli import entry
 
-main()
+entry()

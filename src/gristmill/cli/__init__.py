@@ -13,7 +13,7 @@ gives 0); 130 interrupted.
 
 from importlib import import_module
 
-from gristmill.cli.app import app, main, out
+from gristmill.cli.app import app, entry, main, out
 
 # each module registers its commands when imported; help lists them in this order
 FAMILIES = ("run", "report", "inspect", "select", "select_target", "dedup", "protect", "pii", "spam", "sft",
@@ -21,4 +21,4 @@ FAMILIES = ("run", "report", "inspect", "select", "select_target", "dedup", "pro
 for _family in FAMILIES:
     import_module(f"gristmill.cli.{_family}")
 
-__all__ = ["app", "main", "out"]
+__all__ = ["app", "entry", "main", "out"]

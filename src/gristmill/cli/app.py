@@ -8,7 +8,6 @@ gives 0); 130 interrupted.
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import os
 import sys
@@ -113,25 +112,20 @@ def main() -> None:
         if type(e).__name__ == "Abort":
             sys.exit(EXIT_FAILED)
         raise
-    _exit(rc if isinstance(rc, int) else EXIT_OK)
+    sys.exit(rc if isinstance(rc, int) else EXIT_OK)
 
 
-def _exit(code: int) -> None:
-    """End the process with ``code`` once the command is done: its output flushed and the exit handlers
-    (``atexit``: coverage, temporary folders, multiprocessing's finalizers) run, but without the interpreter's
-    teardown, which frees every module and object one by one (0.11-0.18 s after a run, measured on the
-    peer corpus and its Chinese part; every file of a run is already durable). The plain ``sys.exit`` when a
-    tracer or profiler is attached (cProfile writes its numbers after the code returns) or a thread that
-    is not a daemon still runs."""
-    import threading
+def entry() -> None:
+    """The ``gristmill`` command (console script and ``python -m gristmill``): :func:`main`, then the process
+    ends without the interpreter's teardown (:func:`gristmill.exec.exit.exit_process`); a caller that embeds
+    :func:`main` gets its ``SystemExit`` as before."""
+    try:
+        main()
+        code = EXIT_OK
+    except SystemExit as e:
+        if e.code is not None and not isinstance(e.code, int):
+            raise  # a message: Python prints it and exits 1
+        code = e.code or EXIT_OK
+    from gristmill.exec.exit import exit_process
 
-    if sys.gettrace() is not None or sys.getprofile() is not None or any(
-            not t.daemon for t in threading.enumerate() if t is not threading.main_thread()):
-        sys.exit(code)
-    import atexit
-
-    atexit._run_exitfuncs()
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(Exception):  # a closed pipe: nothing left to say
-            stream.flush()
-    os._exit(code)
+    exit_process(code)
