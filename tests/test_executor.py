@@ -162,6 +162,12 @@ def test_output_folder_protection_and_no_resume(tmp_path, corpus):
     assert m["reconciled"] and m["tasks_run"] == 3 * m["shards"]  # three stages: two global steps
     again = run(r2, inputs=inp, output=str(tmp_path / "o"), workers=1, quiet=True)
     assert again["tasks_run"] == 0 and again["counts"] == m["counts"]
+    plan = tmp_path / "o" / "_work" / "plan.json"  # as another version would have cut the same file
+    old = json.loads(plan.read_text())
+    old["shards"][-2]["end"], old["shards"][-2]["size"] = None, old["shards"][-2]["size"] + old["shards"][-1]["size"]
+    plan.write_text(json.dumps({**old, "shards": old["shards"][:-1]}))
+    with pytest.raises(GristmillError, match="the same recipe and files, cut into other shards"):
+        run(r2, inputs=inp, output=str(tmp_path / "o"), workers=1, quiet=True)
     (tmp_path / "mine").mkdir()
     (tmp_path / "mine" / "thesis.tex").write_text("x")
     with pytest.raises(GristmillError, match="holds files gristmill did not write"):

@@ -204,3 +204,20 @@ def test_fasttext_fits_of_one_file_give_one_model_however_many_ran_before(tmp_pa
         assert other[0] == labels and np.array_equal(np.concatenate(other[1]), np.concatenate(probs))
     with pytest.raises(GristmillError, match="fastText training failed: .*cannot be opened"):
         fit_file(str(tmp_path / "missing.txt"), **params)
+
+
+def test_a_fasttext_fit_ignores_modules_in_the_working_folder_and_takes_numpy_settings(tmp_path, monkeypatch):
+    """The training process does not import from the caller's working folder (a ./fasttext.py there shadowed
+    the real one), and numpy numbers are settings like Python's."""
+    from gristmill.classify.fasttext_model import fit_file, prepare
+
+    dav = read_jsonl(shared("toxic/davidson_hate_offensive_en_shared.jsonl.gz"))[:1500]
+    path = tmp_path / "train.txt"
+    path.write_text("".join(f"__label__{'tox' if r['label'] < 2 else 'ok'} {prepare(r['text'])}\n" for r in dav))
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "fasttext.py").write_text("raise ImportError('shadowed')\n")
+    monkeypatch.chdir(work)
+    model = fit_file(str(path), epoch=np.int64(2), lr=np.float64(0.5), wordNgrams=np.int32(2), dim=16, bucket=50_000,
+                     minCount=1, seed=0)
+    assert set(model.get_labels()) == {"__label__tox", "__label__ok"}

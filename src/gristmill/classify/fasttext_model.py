@@ -141,6 +141,7 @@ fasttext.train_supervised(input=sys.argv[1], thread=1, verbose=0, **json.loads(s
 
 
 def _fit_in_child(path: str, params: dict):
+    import signal
     import subprocess
     import sys
 
@@ -148,14 +149,24 @@ def _fit_in_child(path: str, params: dict):
 
     with tempfile.TemporaryDirectory() as d:
         out = os.path.join(d, "model.bin")
-        r = subprocess.run([sys.executable, "-c", _CHILD, path, out, json.dumps(params)], capture_output=True,
-                           text=True)
+        # -P: the working directory is not on the child's import path (a ./fasttext.py must not shadow fastText)
+        r = subprocess.run([sys.executable, "-P", "-c", _CHILD, path, out,
+                            json.dumps(params, default=lambda v: v.item() if hasattr(v, "item") else str(v))],
+                           capture_output=True, text=True)
+        if r.returncode < 0:
+            name = signal.Signals(-r.returncode).name
+            raise GristmillError(f"fastText training was killed ({name})",
+                                 hint="out of memory? a smaller bucket or dim needs less")
         if r.returncode or not os.path.exists(out):
             last = (r.stderr.strip().splitlines() or ["no output"])[-1]
             if "NaN" in last:
                 raise _NaNError(last)
-            raise GristmillError(f"fastText training failed: {last}", hint="try a lower lr")
-        model = fasttext.load_model(out)
+            raise GristmillError(f"fastText training failed: {last}", hint="check the training file and settings")
+        try:
+            model = fasttext.load_model(out)
+        except (ValueError, RuntimeError, OSError) as e:  # a model file cut short (a full disk)
+            raise GristmillError(f"fastText training wrote an unreadable model: {e}",
+                                 hint=f"free space in the temporary folder ({d})") from e
         model.lr_used = params.get("lr", 0.1)
         return model
 

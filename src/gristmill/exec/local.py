@@ -379,12 +379,18 @@ def _prepare(layout: Layout, recipe: Recipe, shards, resume: bool) -> None:
             raise GristmillError(f"output folder {root} is not empty and holds files gristmill did not write "
                                  f"({', '.join(sorted(entries - set(OUTPUT_ENTRIES))[:3])})",
                                  hint="choose another --output")
-        same = False
+        same, before = False, None
         if os.path.exists(plan_file):
             with open(plan_file, "rb") as f:
-                same = orjson.loads(f.read()) == orjson.loads(orjson.dumps(plan))
+                before = orjson.loads(f.read())
+            same = before == orjson.loads(orjson.dumps(plan))
         if resume and not same:
-            raise GristmillError(f"output folder {root} holds a different run (recipe or inputs changed)",
+            why = "recipe or inputs changed"
+            if isinstance(before, dict) and before.get("recipe_hash") == plan["recipe_hash"] and \
+                    {s["path"] for s in before.get("shards", [])} == {s.path for s in shards}:
+                why = "the same recipe and files, cut into other shards: an input's size changed, or another " \
+                      "gristmill version plans shards differently"
+            raise GristmillError(f"output folder {root} holds a different run ({why})",
                                  hint="use --no-resume to overwrite it, or choose another --output")
         if not resume:
             for e in OUTPUT_ENTRIES:
