@@ -163,9 +163,9 @@ def plan_shards(paths: list[str], fmt: str = "auto", shard_size: int | str | Non
 def _tail_pieces(last: Shard) -> list[Shard]:
     """The plan's last part cut into pieces of 1/2, 1/4, 1/8 and 1/8 of it (``SHARD_TAIL``). Tasks start
     largest first, so these run last in every stage: while the longest of the others finishes, the other
-    workers take the small ones, and a stage ends at most about an eighth of a part after its work does, even
-    when one region of the input costs several times the rest (Chinese beside English; guided
-    self-scheduling, Polychronopoulos and Kuck 1987, with sizes that depend on the input only)."""
+    workers take the small ones, so a stage's tail stays short even when one region of the input costs
+    several times the rest (Chinese beside English: docs/scaling.md has the simulation). Guided
+    self-scheduling (Polychronopoulos and Kuck 1987) with sizes that depend on the input only."""
     start, end = last.start, last.start + last.size
     out, s, total = [], start, sum(SHARD_TAIL)
     for k, share in enumerate(SHARD_TAIL):
