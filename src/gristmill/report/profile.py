@@ -348,7 +348,6 @@ def _merge_sample(acc: dict, part: dict) -> None:
         acc["items"] = [x for x in acc["items"] if x[0] <= cut]
 
 
-
 def _at_most(hashes: list[float], n: int) -> float | None:
     """The ``n``-th smallest of ``hashes`` (None when there are not more than ``n``): an item whose hash is
     above it has ``n`` smaller ones, so no merge that keeps the ``n`` smallest keeps it."""
