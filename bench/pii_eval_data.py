@@ -35,6 +35,8 @@ from pii_eval_templates import CARD_TYPES, IBAN_LOCALES, LOOK, OTHER_PHONE_LOCAL
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 PARTS = {"tune": 0, "report": 1}
 SEEDS = {"tune": 1, "report": 2}
+
+
 @dataclass
 class Doc:
     lang: str

@@ -19,7 +19,6 @@ pytestmark = [pytest.mark.skipif(not native.AVAILABLE, reason="needs the C core"
               pytest.mark.skipif(not SHARED.is_dir(), reason="needs ../shared/data")]
 
 
-
 def _python_hashes(f: Featurizer, text: str, key: str) -> list[int]:
     return f._hashes(f.tokens(text, key)).tolist()
 

@@ -105,7 +105,6 @@ def test_heap_setting(env, want):
     assert out.stdout.strip() == want, out.stderr
 
 
-
 @pytest.mark.parametrize("small", [False, True])  # small: samples of 40 and 15, so that parts overflow them
 def test_pruned_parts_merge_as_the_whole_parts(monkeypatch, small):
     from gristmill.report import profile

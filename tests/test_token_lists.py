@@ -29,7 +29,6 @@ ALPHABET = list("aZ09 \t\n\r\x0b\x0c\x1c\x1f\x85\xa0\u1680\u2000\u200a\u2028\u20
      "\U00020000", "\u200b", "x1", "3.5", "<num>"]
 
 
-
 def _random_tokens(rng: random.Random) -> list[str]:
     return ["".join(rng.choice(ALPHABET) for _ in range(rng.randint(0, 4))) for _ in range(rng.randint(0, 12))]
 

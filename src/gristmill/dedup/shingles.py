@@ -71,6 +71,8 @@ def _classes(cp32: np.ndarray, units: str = "tokens") -> np.ndarray:
     else:
         cls[big] = 2
     return cls
+
+
 @functools.cache
 def _digit_table() -> np.ndarray:
     return np.array([chr(i).isdigit() for i in range(0x10000)], dtype=bool)

@@ -35,8 +35,6 @@ def start_forkserver():
     return ctx
 
 
-
-
 def prestart(workers: int | None, executor: str = "local", inputs: list[str] | None = None,
              shards: int | None = None) -> None:
     """Start the forkserver when a run of ``workers`` (None: all cores) on ``executor`` will use a pool: the

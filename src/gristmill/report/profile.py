@@ -59,6 +59,8 @@ def excerpt(text: str, n: int) -> str:
         while cut > 0 and (unicodedata.combining(text[cut]) or "\udc00" <= text[cut] <= "\udfff"):
             cut -= 1  # do not separate a base character from its combining marks
     return text[:cut].rstrip() + "…"
+
+
 TOP = 200                # domains kept per shard (heavy hitters merge well; the tail is approximate)
 SKIP_SIGNALS = {"id", "text", "meta", "rejected_by", "reason", "detail", "encoding_confidence"}
 _DOMAIN = re.compile(r"^[a-z][a-z0-9+.-]*://(?:[^@/]*@)?([^/:?#]+)", re.I)

@@ -207,7 +207,6 @@ class Featurizer:
         return self.batch([text], [key])[0]
 
 
-
 @dataclass
 class BagModel:
     """Bucket counts of a hashed bag-of-n-grams model (add-``alpha`` smoothed when turned into logs)."""
