@@ -162,3 +162,18 @@ def test_sft_detect_exits_3_on_invalid_records(tmp_path):
     r = cli("sft", "detect", str(bad))
     assert r.returncode == 3 and "Traceback" not in r.stderr, r.stderr
     assert "every record is valid" not in r.stdout
+
+
+
+def test_a_printed_path_is_one_line_through_a_pipe_and_tables_keep_the_width(tmp_path, en_docs, zh_docs):
+    # no COLUMNS: rich lays out for 80 columns, as for any pipe or file; a path must not be cut by a newline
+    p = write_jsonl(tmp_path / "in.jsonl", [{"id": d["id"], "text": d["text"]} for d in en_docs[:5] + zh_docs[:5]])
+    out = tmp_path / ("a-folder-with-a-long-name-" * 3) / "输出目录"
+    r = subprocess.run([sys.executable, "-m", "gristmill", "run", "-i", str(p), "-o", str(out), "-w", "1", "-q"],
+                       capture_output=True, text=True, env={"PATH": "/usr/bin:/bin"})
+    assert r.returncode == 0, r.stderr
+    assert len(str(out)) > 80 and f"outputs in {out}/ (kept/" in r.stdout
+    assert "│ normalize" in r.stdout and max(map(len, r.stdout.splitlines()[:12])) <= 80  # the step table: 80 wide
+    rep = subprocess.run([sys.executable, "-m", "gristmill", "report", str(out)], capture_output=True, text=True,
+                         env={"PATH": "/usr/bin:/bin"})
+    assert rep.returncode == 0 and f"report: {out}/report.html" in rep.stdout

@@ -27,8 +27,20 @@ def _group() -> None:
     pass
 
 
-out = Console()
-err = Console(stderr=True)
+class LineConsole(Console):
+    """A rich console whose text prints whole: rich breaks a long line at the console's width (80 columns when
+    the output is a pipe or a file), which cuts a printed path or command in two (a copied
+    ``AutoTokenizer.from_pretrained('...')`` then fails). Strings print with ``soft_wrap`` (the terminal wraps
+    them, if anything); tables and other renderables are still laid out at the width."""
+
+    def print(self, *objects, soft_wrap: bool | None = None, **kw) -> None:
+        if soft_wrap is None and objects and all(isinstance(o, str) for o in objects):
+            soft_wrap = True
+        super().print(*objects, soft_wrap=soft_wrap, **kw)
+
+
+out = LineConsole()
+err = LineConsole(stderr=True)
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INPUT_PROBLEMS, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 ALLOW_PROBLEMS = typer.Option("--allow-input-problems", help="exit 0 even when records were quarantined or "
                               "input files had problems (default: exit 3)")
