@@ -61,7 +61,7 @@ def annotate(
               f"from cache, {u['retries']:,} retries, tokens {u['prompt_tokens']:,} in + {u['completion_tokens']:,} "
               f"out, cost {u['cost']:.4f}; all runs: cost {tot['cost']:.4f}"
               + (f"; {r['failed']:,} failed (sent again by a rerun): {r['failed_path']}" if r["failed"] else ""),
-              highlight=False, soft_wrap=True)
+              highlight=False)
 
 
 @app.command("keep-top")

@@ -71,11 +71,11 @@ def _finish(manifest: dict, output: str, allow_input_problems: bool = False) -> 
         out.print(f"outputs in {output}/ (kept/, rejected/, quarantine/, manifest.json"
                   f"{', ' + made if made else ''})", highlight=False)
     for w in rejection_warnings(manifest):
-        err.print(f"[yellow]warning[/yellow]: {w}", highlight=False, soft_wrap=True)
+        err.print(f"[yellow]warning[/yellow]: {w}", highlight=False)
     quarantined = manifest.get("counts", {}).get("quarantined", 0)
     if (problems or quarantined) and not allow_input_problems:
         err.print(f"exit code {EXIT_INPUT_PROBLEMS}: {quarantined:,} records quarantined, {len(problems)} input "
-                  "problems (--allow-input-problems: exit 0)", highlight=False, soft_wrap=True)
+                  "problems (--allow-input-problems: exit 0)", highlight=False)
         raise typer.Exit(EXIT_INPUT_PROBLEMS)
 
 
@@ -110,9 +110,9 @@ def main() -> None:
     except GristmillError as e:
         from rich.markup import escape
 
-        err.print(f"[bold red]error[/bold red]: {escape(str(e))}", highlight=False, soft_wrap=True)
+        err.print(f"[bold red]error[/bold red]: {escape(str(e))}", highlight=False)
         if e.hint:  # escaped: "pip install 'gristmill[web]'" must not lose its [web]
-            err.print(f"[yellow]hint[/yellow]: {escape(e.hint)}", highlight=False, soft_wrap=True)
+            err.print(f"[yellow]hint[/yellow]: {escape(e.hint)}", highlight=False)
         sys.exit(EXIT_USAGE)
     except KeyboardInterrupt:
         err.print("interrupted")

@@ -22,10 +22,9 @@ def validate(
     from gristmill.recipe_check import check_recipe
 
     r, sample = check_recipe(recipe, inputs=input)
-    out.print(f"[green]ok[/green]: {recipe} ({len(r.steps)} steps: {', '.join(s.label for s in r.steps)})",
-              soft_wrap=True)
+    out.print(f"[green]ok[/green]: {recipe} ({len(r.steps)} steps: {', '.join(s.label for s in r.steps)})")
     out.print(f"columns checked against {sample.where}" if sample else "input fields not checked (no input: "
-              "pass --input FILE)", highlight=False, soft_wrap=True)
+              "pass --input FILE)", highlight=False)
 
 
 @app.command()

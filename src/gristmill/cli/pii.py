@@ -31,4 +31,4 @@ def pii_explain(
     if text == "-":
         text = sys.stdin.read()
     cfg = make_config(TYPES, {t: min_confidence for t in TYPES}, region or DEFAULT_REGIONS, ip_rule)
-    out.print(explain(text, cfg), highlight=False, markup=False, soft_wrap=True)
+    out.print(explain(text, cfg), highlight=False, markup=False)
